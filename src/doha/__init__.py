@@ -1,0 +1,3 @@
+"""doha: Direction Of Healthcare Activities."""
+
+__version__ = "0.1.0"

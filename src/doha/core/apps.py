@@ -1,0 +1,18 @@
+from django.apps import AppConfig, apps
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "doha.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self):
+        # One place registers every change-logged model with the audit log.
+        from auditlog.registry import auditlog
+
+        from doha.core.models import ChangeLoggedMixin
+
+        for model in apps.get_models():
+            if issubclass(model, ChangeLoggedMixin) and not auditlog.contains(model):
+                auditlog.register(model, exclude_fields=["last_updated", "created"])

@@ -1,0 +1,45 @@
+"""Roles and actions, declared in code.
+
+Every page, form, export and API endpoint asks one question: may this user perform this
+action on records of this kind, and is the record inside the user's org-unit scope?
+The matrix below answers the first half; ``scope.py`` answers the second.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+    DOH_OFFICER = "doh_officer", _("Department of Health officer")
+    LINE_OFFICER = "line_officer", _("Line-direction officer")
+    DATA_CLERK = "data_clerk", _("Facility data clerk")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("view")
+    ADD = "add", _("add")
+    CHANGE = "change", _("change")
+    RETIRE = "retire", _("retire")
+    IMPORT = "import", _("import")
+    EXPORT = "export", _("export")
+
+
+READ = {Action.VIEW, Action.EXPORT}
+ALL = set(Action)
+
+# Per role and per resource ("orgunit", ...): the actions granted within the user's scope.
+# A resource that is not named falls back to "*".
+MATRIX: dict[str, dict[str, set[str]]] = {
+    Role.SYSTEM_ADMIN: {"*": ALL},
+    Role.DOH_OFFICER: {"*": ALL},
+    Role.LINE_OFFICER: {"*": ALL, "orgunit": READ},
+    Role.DATA_CLERK: {"*": READ | {Action.ADD, Action.CHANGE}, "orgunit": READ | {Action.CHANGE}},
+    Role.VIEWER: {"*": READ},
+}
+
+
+def role_allows(role: str | None, resource: str, action: str) -> bool:
+    grants = MATRIX.get(role or "", {})
+    return action in grants.get(resource, grants.get("*", set()))

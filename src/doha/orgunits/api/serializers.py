@@ -1,0 +1,98 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from doha.orgunits.models import AdminEdition, AdminUnit, OrgUnit
+
+
+class AdminUnitSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    mapped_to = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AdminUnit
+        fields = [
+            "id",
+            "edition",
+            "level",
+            "code",
+            "name",
+            "short_name",
+            "unit_type",
+            "parent",
+            "province_code",
+            "latitude",
+            "longitude",
+            "valid_from",
+            "valid_to",
+            "mapped_to",
+        ]
+
+    def get_mapped_to(self, obj) -> list[str]:
+        return [m.new.code for m in obj.mapped_to.all()]
+
+
+class ParentField(serializers.SlugRelatedField):
+    def get_queryset(self):
+        request = self.context.get("request")
+        return OrgUnit.objects.restrict(request.user, "add") if request else OrgUnit.objects.none()
+
+
+class OrgUnitSerializer(serializers.ModelSerializer):
+    parent = ParentField(
+        slug_field="uid",
+        required=False,
+        allow_null=True,
+        help_text=_("UID of the parent unit; it must be inside your scope."),
+    )
+    admin_unit = serializers.SlugRelatedField(
+        slug_field="code",
+        required=False,
+        allow_null=True,
+        queryset=AdminUnit.objects.filter(edition=AdminEdition.CURRENT),
+        help_text=_("Official code of the post-2025 province or commune/ward."),
+    )
+    admin_unit_name = serializers.CharField(source="admin_unit.full_name", read_only=True)
+    parent_name = serializers.CharField(source="parent.name", read_only=True)
+    path = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = OrgUnit
+        fields = [
+            "uid",
+            "code",
+            "name",
+            "short_name",
+            "facility_type",
+            "technical_level",
+            "former_level",
+            "parent",
+            "parent_name",
+            "admin_unit",
+            "admin_unit_name",
+            "address",
+            "opening_date",
+            "closing_date",
+            "active",
+            "path",
+            "depth",
+            "created",
+            "last_updated",
+        ]
+        read_only_fields = ["uid", "active", "closing_date", "depth", "created", "last_updated"]
+
+
+class OrgUnitMoveSerializer(serializers.Serializer):
+    parent = ParentField(slug_field="uid", help_text=_("UID of the new parent unit."))
+    date = serializers.DateField(help_text=_("The date the move takes effect."))
+
+
+class OrgUnitRetireSerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text=_("Closing date (default: today)."))
+
+
+class HierarchyPeriodSerializer(serializers.Serializer):
+    parent = serializers.CharField(source="parent.uid", default=None)
+    parent_name = serializers.CharField(source="parent.name", default=None)
+    path = serializers.CharField()
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField()

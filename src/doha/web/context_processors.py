@@ -1,0 +1,29 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from doha.core.scope import can
+
+
+def navigation(request):
+    """The menu, showing only what the signed-in user may open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    from doha.orgunits.models import OrgUnit
+
+    items = [
+        {"label": _("Home"), "url": reverse("home"), "key": "home"},
+        {"label": _("Facility tree"), "url": reverse("orgunits:tree"), "key": "tree"},
+        {"label": _("Facilities"), "url": reverse("orgunits:list"), "key": "orgunits"},
+        {
+            "label": _("Administrative units"),
+            "url": reverse("orgunits:adminunit_list"),
+            "key": "adminunits",
+        },
+    ]
+    if can(user, OrgUnit, "import"):
+        items.append({"label": _("Import"), "url": reverse("orgunits:import"), "key": "import"})
+    items.append({"label": _("API"), "url": reverse("api-docs"), "key": "api"})
+    if user.is_superuser:
+        items.append({"label": _("Audit log"), "url": reverse("audit-log"), "key": "audit"})
+    return {"nav_items": items}

@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from doha.core.scope import user_scope_path
 from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
 from doha.orgunits import services
 from doha.orgunits.filters import AdminUnitFilterSet, OrgUnitFilterSet
@@ -66,18 +67,22 @@ class OrgUnitTreeView(ScopedViewMixin, TemplateView):
                 raise Http404
             nodes = qs.filter(parent_as_of=parent.pk) if date else qs.filter(parent=parent)
         else:
-            # Roots of what this user sees: units whose parent is outside the scope.
-            visible = set(qs.values_list("pk", flat=True))
-            if date:
-                nodes = [u for u in qs if u.parent_as_of not in visible]
-            else:
-                nodes = [u for u in qs.select_related("parent") if u.parent_id not in visible]
+            nodes = _roots(qs, self.request.user, date)
         nodes = list(nodes)
         child_counts = _child_counts(qs, nodes, date)
         for node in nodes:
             node.child_count = child_counts.get(node.pk, 0)
         ctx.update(nodes=nodes, date=date, show_retired=show_retired)
         return ctx
+
+
+def _roots(qs, user, date):
+    """The top of what the user sees: their scope root (every unit without a parent for a
+    national user); on a past date, every visible unit whose parent then was not visible."""
+    if date:
+        return qs.exclude(parent_as_of__in=qs.values("pk"))
+    prefix = user_scope_path(user)
+    return qs.filter(path=prefix) if prefix else qs.filter(parent__isnull=True)
 
 
 def _child_counts(qs, nodes, date):

@@ -9,10 +9,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, viewsets
 
 from doha.core.api.permissions import ACTION_BY_METHOD
+from doha.core.audit import bind_actor
 
 
 class ScopedModelViewSet(viewsets.ModelViewSet):
     lookup_field = "uid"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        bind_actor(request.user)
 
     def get_queryset(self):
         action = ACTION_BY_METHOD.get(self.request.method, "view")

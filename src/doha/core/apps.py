@@ -15,4 +15,5 @@ class CoreConfig(AppConfig):
 
         for model in apps.get_models():
             if issubclass(model, ChangeLoggedMixin) and not auditlog.contains(model):
-                auditlog.register(model, exclude_fields=["last_updated", "created"])
+                exclude = ["last_updated", "created", *getattr(model, "audit_exclude", [])]
+                auditlog.register(model, exclude_fields=exclude)

@@ -1,6 +1,7 @@
 """One filterset per model, shared by the pages and the REST API."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from doha.orgunits.models import (
@@ -25,7 +26,9 @@ def province_choices():
 class OrgUnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     facility_type = django_filters.MultipleChoiceFilter(
-        label=_("Type"), choices=FacilityType.choices
+        label=_("Type"),
+        choices=FacilityType.choices,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     technical_level = django_filters.ChoiceFilter(
         label=_("Technical level"), choices=TechnicalLevel.choices
@@ -33,7 +36,12 @@ class OrgUnitFilterSet(django_filters.FilterSet):
     province = django_filters.ChoiceFilter(
         label=_("Province"), choices=province_choices, field_name="admin_unit__province_code"
     )
-    active = django_filters.BooleanFilter(label=_("Active"))
+    active = django_filters.BooleanFilter(
+        label=_("Status"),
+        widget=forms.Select(
+            choices=[("", _("All")), ("true", _("Active")), ("false", _("Retired"))]
+        ),
+    )
     parent = django_filters.CharFilter(label=_("Parent unit (UID)"), field_name="parent__uid")
     code = django_filters.CharFilter(label=_("Code"), lookup_expr="iexact")
 

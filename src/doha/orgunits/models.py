@@ -184,6 +184,8 @@ class OrgUnit(BaseModel):
 
     scope_path_field = "path"
     permission_resource = "orgunit"
+    # Derived columns: the parent change itself is what the audit log keeps.
+    audit_exclude = ["path", "depth", "search_text", "sort_name"]
 
     uid = models.CharField(
         _("UID"),

@@ -21,6 +21,9 @@ class User(ChangeLoggedMixin, AbstractUser):
         help_text=_("The user sees and changes only this unit and the units below it."),
     )
 
+    # Never copy secrets or sign-in noise into the audit log.
+    audit_exclude = ["password", "last_login"]
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from doha.core.text import format_number, format_percent
 
@@ -19,3 +20,18 @@ def vn_percent(value, decimals=1):
 @register.filter
 def vn_date(value):
     return value.strftime("%d/%m/%Y") if value else ""
+
+
+AUDIT_ACTIONS = {0: _("created"), 1: _("changed"), 2: _("deleted"), 3: _("opened")}
+
+
+@register.filter
+def audit_action(entry):
+    """The audit entry's action in the user's language."""
+    return AUDIT_ACTIONS.get(entry.action, entry.action)
+
+
+@register.filter
+def audit_value(value):
+    """An audited value as a person reads it: nothing for "None"."""
+    return "" if value in (None, "None", "") else value

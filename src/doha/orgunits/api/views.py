@@ -1,11 +1,16 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as APIError
 from rest_framework.response import Response
 
 from doha.core.api.viewsets import ScopedModelViewSet, as_api_error
+from doha.core.scope import can
 from doha.orgunits import services
 from doha.orgunits.api.serializers import (
     AdminUnitSerializer,
@@ -30,9 +35,6 @@ class OrgUnitViewSet(ScopedModelViewSet):
             serializer.validated_data.get("parent") is None
             and not self.request.user.is_system_admin
         ):
-            from django.utils.translation import gettext as _
-            from rest_framework.exceptions import ValidationError as APIError
-
             raise APIError({"parent": [_("Choose the unit this facility belongs to.")]})
         try:
             with transaction.atomic():
@@ -95,13 +97,8 @@ class OrgUnitViewSet(ScopedModelViewSet):
         return Response(HierarchyPeriodSerializer(periods, many=True).data)
 
     def _changeable(self, uid, action_name="change"):
-        from django.shortcuts import get_object_or_404
-        from rest_framework.exceptions import PermissionDenied
-
-        from doha.core.scope import can
-
         if not can(self.request.user, OrgUnit, action_name):
-            raise PermissionDenied()
+            raise PermissionDenied(_("Your role does not allow this action."))
         return get_object_or_404(OrgUnit.objects.restrict(self.request.user, action_name), uid=uid)
 
 

@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "doha.core",
     "doha.users",
     "doha.orgunits",
+    "doha.catalog",
+    "doha.programmes",
+    "doha.transfers",
     "doha.web",
 ]
 
@@ -165,6 +168,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
+
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Line direction rules (Vietnamese practice; override per deployment).
+DOHA_MIN_INDEPENDENT_CASES = int(os.environ.get("DOHA_MIN_INDEPENDENT_CASES", "5"))
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,8 @@
 
 Org units carry a materialized ``path`` ("/<uid>/<uid>/.../") so a subtree is one indexed
 prefix filter. A scoped model names the path it is scoped by in ``scope_path_field``
-("path" for org units themselves, "facility__path" for records of a facility).
+("path" for org units themselves, "facility__path" for records of a facility), or a tuple
+of paths when a record belongs to several units (in scope when any of them is).
 Views, viewsets, exports and imports all call ``Model.objects.restrict(user, action)``.
 """
 
@@ -36,10 +37,17 @@ class RestrictedQuerySet(models.QuerySet):
             return self.none()
         if prefix == "":
             return self
-        field = getattr(model, "scope_path_field", None)
-        if field is None:
+        fields = getattr(model, "scope_path_field", None)
+        if fields is None:
             return self
-        return self.filter(**{f"{field}__startswith": prefix})
+        if isinstance(fields, str):
+            return self.filter(**{f"{fields}__startswith": prefix})
+        # A record shared by several units (a programme's parties, a transfer's provider and
+        # recipient) is in scope when any of them is; one subquery keeps rows distinct.
+        condition = models.Q()
+        for field in fields:
+            condition |= models.Q(**{f"{field}__startswith": prefix})
+        return self.filter(pk__in=model._base_manager.filter(condition).values("pk"))
 
 
 def can(user, model, action: str) -> bool:

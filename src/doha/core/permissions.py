@@ -34,8 +34,17 @@ ALL = set(Action)
 MATRIX: dict[str, dict[str, set[str]]] = {
     Role.SYSTEM_ADMIN: {"*": ALL},
     Role.DOH_OFFICER: {"*": ALL},
-    Role.LINE_OFFICER: {"*": ALL, "orgunit": READ},
-    Role.DATA_CLERK: {"*": READ | {Action.ADD, Action.CHANGE}, "orgunit": READ | {Action.CHANGE}},
+    # A hospital's line-direction office runs programmes, surveys, assessments and
+    # transfers; it reads the registry and the needs it answers.
+    Role.LINE_OFFICER: {"*": ALL, "orgunit": READ, "need": READ},
+    # A facility's clerk registers its needs, capabilities and transfer cases.
+    Role.DATA_CLERK: {
+        "*": READ | {Action.ADD, Action.CHANGE},
+        "orgunit": READ | {Action.CHANGE},
+        "survey": READ,
+        "programme": READ,
+        "assessment": READ,
+    },
     Role.VIEWER: {"*": READ},
 }
 

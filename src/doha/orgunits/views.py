@@ -37,6 +37,12 @@ class OrgUnitListView(ObjectListView):
             return export_response(filterset.qs, fmt)
         if request.htmx and request.GET.get("partial") == "rows":
             self.template_name = "orgunits/_orgunit_rows.html"
+            response = super().get(request, *args, **kwargs)
+            # The address bar shows the filtered page, not the partial request.
+            query = request.GET.copy()
+            query.pop("partial", None)
+            response["HX-Push-Url"] = f"{request.path}?{query.urlencode()}"
+            return response
         return super().get(request, *args, **kwargs)
 
 
@@ -224,7 +230,7 @@ class OrgUnitRetireView(ScopedViewMixin, TemplateView):
             try:
                 services.retire_org_unit(unit, form.cleaned_data["date"])
             except ValidationError as exc:
-                _add_errors(form, exc)
+                _add_errors(form, exc, fields={"closing_date": "date"})
             else:
                 messages.success(request, _("Facility retired: %(name)s") % {"name": unit})
                 return redirect(unit.get_absolute_url())

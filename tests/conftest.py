@@ -3,11 +3,20 @@
 from types import SimpleNamespace
 
 import pytest
+from django.db import transaction
+from django.test.utils import override_settings
 
 from doha.core.permissions import Role
 from doha.orgunits.adminunits import load_admin_units
-from doha.orgunits.models import AdminEdition, AdminUnit, FacilityType, TechnicalLevel
+from doha.orgunits.models import AdminEdition, AdminUnit, FacilityType, OrgUnit, TechnicalLevel
+from doha.users.models import User
 from tests.factories import PASSWORD, OrgUnitFactory, UserFactory
+from tests.mixins import new_client
+
+
+def pytest_configure(config):
+    # WhiteNoise warns once per handler when var/static/ has not been collected.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
 
 
 @pytest.fixture(scope="session")
@@ -17,13 +26,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_admin_units(["bacninh", "thainguyen"])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """The default hasher costs ~0.3 s a user; six users a test would dominate the suite."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture
+def client():
+    """pytest-django's ``client``, on the shared request handler (see tests/mixins.py)."""
+    return new_client()
+
+
 @pytest.fixture
 def ward_tien_du(db):
     return AdminUnit.objects.get(edition=AdminEdition.CURRENT, code="09319")
 
 
-@pytest.fixture
-def network(db, ward_tien_du):
+def build_network(ward_tien_du):
     """Bộ Y tế > SYT Bắc Ninh > (BVĐK, TTYT Tiên Du > TYT, TTYT Từ Sơn > TYT);
     Bộ Y tế > SYT Thái Nguyên > TTYT Phú Bình > TYT."""
     t = FacilityType
@@ -88,8 +109,7 @@ def network(db, ward_tien_du):
     )
 
 
-@pytest.fixture
-def users(network):
+def build_users(network):
     """One user per role, all in Bắc Ninh except the system administrator."""
     return SimpleNamespace(
         admin=UserFactory(
@@ -102,3 +122,75 @@ def users(network):
         doh_tn=UserFactory(username="syt.tn", role=Role.DOH_OFFICER, org_unit=network.syt_tn),
         password=PASSWORD,
     )
+
+
+@pytest.fixture
+def network(request, db, ward_tien_du):
+    """The network above, new for each test (or shared by a module: see ``shared_world``)."""
+    if "shared_world" in request.fixturenames:
+        return fetch_network()
+    return build_network(ward_tien_du)
+
+
+@pytest.fixture
+def users(request, network):
+    """One user per role, all in Bắc Ninh except the system administrator."""
+    if "shared_world" in request.fixturenames:
+        return fetch_users()
+    return build_users(network)
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    """Build ``network`` and ``users`` once for a whole module instead of once per test.
+
+    Opt in with ``pytestmark = pytest.mark.usefixtures("shared_world")``. The rows are written
+    inside a transaction that is rolled back after the module; each test still runs in its
+    own savepoint, so its changes vanish as usual, and ``network``/``users`` are re-read for
+    every test. Not for modules whose tests need ``transactional_db`` or a database without
+    the network (its rows, and their creation entries in the audit log, are always there).
+    """
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            ward = AdminUnit.objects.get(edition=AdminEdition.CURRENT, code="09319")
+            build_users(build_network(ward))
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def fetch_network():
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in=NETWORK_CODES.values())}
+    return SimpleNamespace(**{key: units[code] for key, code in NETWORK_CODES.items()})
+
+
+def fetch_users():
+    found = {u.username: u for u in User.objects.filter(username__in=USERNAMES.values())}
+    return SimpleNamespace(
+        **{key: found[name] for key, name in USERNAMES.items()}, password=PASSWORD
+    )
+
+
+NETWORK_CODES = {
+    "moh": "BYT",
+    "syt_bn": "BN-SYT",
+    "bvdk": "BN-BVDK",
+    "tien_du": "BN-TTYT-TIENDU",
+    "tyt_tien_du": "TYT-09319",
+    "tu_son": "BN-TTYT-TUSON",
+    "tyt_tu_son": "TYT-TUSON",
+    "syt_tn": "TN-SYT",
+    "phu_binh": "TN-TTYT-PHUBINH",
+    "tyt_phu_binh": "TYT-PHUBINH",
+}
+USERNAMES = {
+    "admin": "admin",
+    "doh": "syt.bn",
+    "line": "cdt.bvdk",
+    "clerk": "ttyt.tiendu",
+    "viewer": "xem.bn",
+    "doh_tn": "syt.tn",
+}

@@ -33,9 +33,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.VIEWER
     org_unit = None
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = PASSWORD
 
-    @factory.post_generation
-    def saved(self, create, extracted, **kwargs):
-        if create:
-            self.save()
+    @classmethod
+    def _create(cls, model_class, *args, password=PASSWORD, **kwargs):
+        # Hashed before the one save (set_password after creation would save every user twice).
+        user = model_class(*args, **kwargs)
+        user.set_password(password)
+        user.save()
+        return user

@@ -33,10 +33,12 @@ ALL = set(Action)
 # A resource that is not named falls back to "*".
 MATRIX: dict[str, dict[str, set[str]]] = {
     Role.SYSTEM_ADMIN: {"*": ALL},
-    Role.DOH_OFFICER: {"*": ALL},
+    # The technique catalogue ("technique": specialties and techniques) is national
+    # reference data: only system administrators and DOH officers change it.
+    Role.DOH_OFFICER: {"*": ALL, "technique": ALL},
     # A hospital's line-direction office runs programmes, surveys, assessments and
     # transfers; it reads the registry and the needs it answers.
-    Role.LINE_OFFICER: {"*": ALL, "orgunit": READ, "need": READ},
+    Role.LINE_OFFICER: {"*": ALL, "orgunit": READ, "need": READ, "technique": READ},
     # A facility's clerk registers its needs, capabilities and transfer cases.
     Role.DATA_CLERK: {
         "*": READ | {Action.ADD, Action.CHANGE},
@@ -44,8 +46,9 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "survey": READ,
         "programme": READ,
         "assessment": READ,
+        "technique": READ,
     },
-    Role.VIEWER: {"*": READ},
+    Role.VIEWER: {"*": READ, "technique": READ},
 }
 
 

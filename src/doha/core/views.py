@@ -103,9 +103,13 @@ class ObjectFormView(ScopedViewMixin, TemplateView):
         return _("Saved: %(name)s") % {"name": obj}
 
 
-def _add_errors(form, exc: ValidationError):
+def _add_errors(form, exc: ValidationError, fields: dict[str, str] | None = None):
+    """Put a service's errors on the form; ``fields`` renames model fields to form fields
+    (e.g. the model's ``closing_date`` is the retire form's ``date``)."""
+    fields = fields or {}
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
+            field = fields.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)

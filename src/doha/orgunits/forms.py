@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,21 @@ class OrgUnitForm(forms.ModelForm):
         else:
             self.fields["parent"].queryset = parents
             self.fields["parent"].required = not user.is_system_admin
+
+    # The model's own rules may name a field this form does not show (the closing date is
+    # set by retiring, the parent by moving): put the error on the field the user changed,
+    # else on the form, instead of failing with "has no field named ...".
+    hidden_field_errors = {"closing_date": "opening_date"}
+
+    def add_error(self, field, error):
+        if field is None and hasattr(error, "error_dict"):
+            errors = {}
+            for name, messages in error.error_dict.items():
+                if name != NON_FIELD_ERRORS and name not in self.fields:
+                    name = self.hidden_field_errors.get(name, NON_FIELD_ERRORS)
+                errors.setdefault(name, []).extend(messages)
+            error = ValidationError(errors)
+        super().add_error(field, error)
 
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")

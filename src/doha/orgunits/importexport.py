@@ -5,21 +5,26 @@ own rules) and, if any row is refused, nothing is saved and the report names eac
 row with its number, the field and the reason.
 """
 
-import csv
-import datetime
-import io
-from dataclasses import dataclass, field
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
 
-from doha.core.text import fold, nfc
+from doha.core import tabular
+from doha.core.tabular import (  # noqa: F401 - RowError and read_rows are used by callers
+    ChoiceLookup,
+    ImportReport,
+    Rollback,
+    RowError,
+    header_map,
+    is_blank_row,
+    parse_bool,
+    parse_date,
+    read_rows,
+)
+from doha.core.text import nfc
 from doha.orgunits import services
 from doha.orgunits.models import (
     AdminEdition,
@@ -76,183 +81,29 @@ def _row_values(unit: OrgUnit) -> list:
 
 def export_response(queryset, fmt: str) -> HttpResponse:
     queryset = queryset.select_related("parent", "admin_unit__parent")
-    headers = [str(label) for _key, label in COLUMNS]
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    if fmt == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        for unit in queryset.iterator(chunk_size=1000):
-            writer.writerow(_row_values(unit))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="co-so-y-te-{stamp}.csv"'
-        return response
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = _("Facilities")[:31]
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for unit in queryset.iterator(chunk_size=1000):
-        ws.append(_row_values(unit))
-    ws.freeze_panes = "A2"
-    for letter, width in zip(
-        "ABCDEFGHIJKLMN", [14, 45, 20, 28, 22, 18, 16, 12, 50, 30, 12, 12, 8, 13], strict=True
-    ):
-        ws.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return tabular.export_response(
+        [str(label) for _key, label in COLUMNS],
+        (_row_values(unit) for unit in queryset.iterator(chunk_size=1000)),
+        fmt,
+        "co-so-y-te",
+        sheet_title=_("Facilities"),
+        widths=[14, 45, 20, 28, 22, 18, 16, 12, 50, 30, 12, 12, 8, 13],
     )
-    response["Content-Disposition"] = f'attachment; filename="co-so-y-te-{stamp}.xlsx"'
-    return response
-
-
-@dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def refused_rows(self) -> list[int]:
-        return sorted({e.row for e in self.errors if e.row})
-
-    def error(self, row, field_key, message):
-        self.errors.append(RowError(row, _label(field_key), str(message)))
-
-
-def _label(key):
-    for k, label in COLUMNS:
-        if k == key:
-            return str(label)
-    return str(key) if key else ""
 
 
 def _header_map(header: list) -> tuple[dict[int, str], list[str]]:
     """Column index -> field key; headers may be keys or labels, in Vietnamese or English."""
-    from django.utils import translation
-
-    known = {}
-    for key, label in COLUMNS:
-        known[fold(key)] = key
-        known[fold(str(label))] = key
-        for lang in ("vi", "en"):
-            with translation.override(lang):
-                known[fold(str(label))] = key
-    mapping, unknown = {}, []
-    for i, name in enumerate(header):
-        text = fold(str(name or ""))
-        if not text:
-            continue
-        if text in known:
-            mapping[i] = known[text]
-        else:
-            unknown.append(str(name))
-    return mapping, unknown
-
-
-class _ChoiceLookup:
-    def __init__(self, choices):
-        from django.utils import translation
-
-        self.values = {}
-        for value, label in choices.choices:
-            self.values[fold(value)] = value
-            for lang in ("vi", "en"):
-                with translation.override(lang):
-                    self.values[fold(str(label))] = value
-                    # "Initial (ban đầu)" also matches "ban đầu" and "initial".
-                    text = str(label)
-                    if "(" in text:
-                        self.values[fold(text.split("(")[0])] = value
-                        self.values[fold(text.split("(")[1].rstrip(")"))] = value
-
-    def __call__(self, text):
-        return self.values.get(fold(text))
-
-
-def _parse_date(value):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError
-
-
-def _parse_bool(value):
-    if value in (None, ""):
-        return True
-    if isinstance(value, bool):
-        return value
-    text = fold(str(value))
-    if text in {"1", "yes", "co", "true", "x", "active", "hoat dong"}:
-        return True
-    if text in {"0", "no", "khong", "false", "inactive", "ngung hoat dong"}:
-        return False
-    raise ValueError
-
-
-def read_rows(uploaded) -> list[list]:
-    name = uploaded.name.lower()
-    data = uploaded.read()
-    if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "cp1258", "latin-1"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        sample = text[:4096]
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        return [row for row in csv.reader(io.StringIO(text), dialect)]
-    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    ws = wb.worksheets[0]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    wb.close()
-    return rows
-
-
-class _Rollback(Exception):
-    pass
+    return header_map(header, COLUMNS)
 
 
 def import_org_units(uploaded, user, dry_run: bool = False) -> ImportReport:
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, columns=COLUMNS)
     try:
         rows = read_rows(uploaded)
     except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
         report.error(0, "", _("The file cannot be read: it is not a valid .xlsx or .csv file."))
         return report
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
+    rows = [r for r in rows if not is_blank_row(r)]
     if not rows:
         report.error(0, "", _("The file is empty."))
         return report
@@ -271,14 +122,14 @@ def import_org_units(uploaded, user, dry_run: bool = False) -> ImportReport:
         with transaction.atomic():
             _import_rows(rows, mapping, user, report)
             if report.errors or dry_run:
-                raise _Rollback
-    except _Rollback:
+                raise Rollback
+    except Rollback:
         pass
     return report
 
 
 def _import_rows(rows, mapping, user, report):
-    lookups = {key: _ChoiceLookup(choices) for key, choices in CHOICES.items()}
+    lookups = {key: ChoiceLookup(choices) for key, choices in CHOICES.items()}
     changeable = OrgUnit.objects.restrict(user, "change")
     may_add = OrgUnit.objects.restrict(user, "add")
     seen_codes = {}
@@ -341,7 +192,9 @@ def _import_rows(rows, mapping, user, report):
                         "parent_code",
                         _("No unit has the code %(code)s.") % {"code": parent_code},
                     )
-                elif not may_add.filter(pk=parent.pk).exists():
+                elif parent.pk != unit.parent_id and not may_add.filter(pk=parent.pk).exists():
+                    # An unchanged parent may sit above the user's scope (the Department
+                    # of Health's own parent): only a new place must be inside it.
                     report.error(number, "parent_code", _("This unit is outside your scope."))
                 elif unit.pk and parent.path.startswith(unit.path):
                     report.error(
@@ -377,7 +230,7 @@ def _import_rows(rows, mapping, user, report):
         for key in ("opening_date", "closing_date"):
             if key in values:
                 try:
-                    setattr(unit, key, _parse_date(values[key]))
+                    setattr(unit, key, parse_date(values[key]))
                 except ValueError:
                     report.error(
                         number,
@@ -387,7 +240,7 @@ def _import_rows(rows, mapping, user, report):
         active = unit.active
         if "active" in values:
             try:
-                active = _parse_bool(values["active"])
+                active = parse_bool(values["active"])
             except ValueError:
                 report.error(
                     number,

@@ -16,6 +16,13 @@ ACTION_BY_METHOD = {
 }
 
 
+def required_action(request, view) -> str:
+    """The action a request asks for: a viewset's extra actions name theirs in
+    ``action_permissions`` (``move`` is a change, not an add); otherwise the HTTP method's."""
+    named = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+    return named or ACTION_BY_METHOD.get(request.method, "view")
+
+
 class ScopedPermission(permissions.BasePermission):
     message = _("Your role does not allow this action.")
 
@@ -25,4 +32,4 @@ class ScopedPermission(permissions.BasePermission):
         model = getattr(getattr(view, "queryset", None), "model", None)
         if model is None:
             return True
-        return can(request.user, model, ACTION_BY_METHOD.get(request.method, "view"))
+        return can(request.user, model, required_action(request, view))

@@ -32,9 +32,15 @@ class AdminUnitSerializer(serializers.ModelSerializer):
 
 
 class ParentField(serializers.SlugRelatedField):
+    def __init__(self, *args, scope_action="add", **kwargs):
+        self.scope_action = scope_action
+        super().__init__(*args, **kwargs)
+
     def get_queryset(self):
         request = self.context.get("request")
-        return OrgUnit.objects.restrict(request.user, "add") if request else OrgUnit.objects.none()
+        if request is None:
+            return OrgUnit.objects.none()
+        return OrgUnit.objects.restrict(request.user, self.scope_action)
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
@@ -82,7 +88,10 @@ class OrgUnitSerializer(serializers.ModelSerializer):
 
 
 class OrgUnitMoveSerializer(serializers.Serializer):
-    parent = ParentField(slug_field="uid", help_text=_("UID of the new parent unit."))
+    # Moving is a change (as on the move page): the new parent must be in the change scope.
+    parent = ParentField(
+        slug_field="uid", scope_action="change", help_text=_("UID of the new parent unit.")
+    )
     date = serializers.DateField(help_text=_("The date the move takes effect."))
 
 

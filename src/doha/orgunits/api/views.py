@@ -29,6 +29,7 @@ class OrgUnitViewSet(ScopedModelViewSet):
     queryset = OrgUnit.objects.select_related("parent", "admin_unit__parent")
     serializer_class = OrgUnitSerializer
     filterset_class = OrgUnitFilterSet
+    action_permissions = {"move": "change", "retire": "retire"}
 
     def perform_create(self, serializer):
         if (
@@ -85,7 +86,7 @@ class OrgUnitViewSet(ScopedModelViewSet):
         try:
             unit = services.retire_org_unit(unit, data.validated_data.get("date"))
         except ValidationError as exc:
-            raise as_api_error(exc) from exc
+            raise as_api_error(exc, fields={"closing_date": "date"}) from exc
         return Response(OrgUnitSerializer(unit, context={"request": request}).data)
 
     @extend_schema(responses=HierarchyPeriodSerializer(many=True))

@@ -22,6 +22,7 @@ urlpatterns = [
     path("programmes/", include("doha.programmes.urls")),
     path("transfers/", include("doha.transfers.urls")),
     path("api/", include("doha.orgunits.api.urls")),
+    path("api/", include("doha.catalog.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

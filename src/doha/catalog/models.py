@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from doha.core.models import BaseModel
+from doha.core.scope import RestrictedQuerySet
 from doha.core.text import collation_key, fold
 from doha.orgunits.models import OrgUnit, TechnicalLevel
 
@@ -14,6 +15,9 @@ LEVEL_ORDER = {TechnicalLevel.INITIAL: 1, TechnicalLevel.BASIC: 2, TechnicalLeve
 
 class Specialty(BaseModel):
     """A chapter of the ministry's technique list (e.g. "Nhi khoa")."""
+
+    # National reference data, governed with the techniques (see core.permissions).
+    permission_resource = "technique"
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -37,7 +41,7 @@ class Specialty(BaseModel):
         return reverse("catalog:technique_list") + f"?specialty={self.code}"
 
 
-class TechniqueQuerySet(models.QuerySet):
+class TechniqueQuerySet(RestrictedQuerySet):
     def search(self, query):
         from doha.core.text import search_terms
 
@@ -144,6 +148,12 @@ class FacilityCapability(BaseModel):
         _("acquired by"), max_length=20, choices=Acquisition.choices, default=Acquisition.OWN
     )
     active = models.BooleanField(_("still performed"), default=True)
+    until = models.DateField(
+        _("performed until"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the facility stopped performing the technique (retired)."),
+    )
     note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
@@ -158,6 +168,21 @@ class FacilityCapability(BaseModel):
 
     def __str__(self):
         return f"{self.facility} – {self.technique}"
+
+    def get_absolute_url(self):
+        return reverse("catalog:capability_detail", args=[self.pk])
+
+    @property
+    def above_level(self) -> bool:
+        """The facility performs a technique its technical level is not listed for."""
+        level = self.facility.technical_level
+        return bool(level) and not self.technique.is_allowed_at(level)
+
+    def clean(self):
+        if self.since and self.until and self.until < self.since:
+            raise ValidationError(
+                {"until": _("The end date is before the date the technique was first performed.")}
+            )
 
 
 class CapabilityVolume(BaseModel):
@@ -185,3 +210,6 @@ class CapabilityVolume(BaseModel):
 
     def __str__(self):
         return f"{self.capability} {self.year}: {self.cases}"
+
+    def get_absolute_url(self):
+        return self.capability.get_absolute_url()

@@ -21,9 +21,25 @@ def navigation(request):
             "key": "adminunits",
         },
     ]
+    items += _line_direction_items(user)
     if can(user, OrgUnit, "import"):
         items.append({"label": _("Import"), "url": reverse("orgunits:import"), "key": "import"})
     items.append({"label": _("API"), "url": reverse("api-docs"), "key": "api"})
     if user.is_superuser:
         items.append({"label": _("Audit log"), "url": reverse("audit-log"), "key": "audit"})
     return {"nav_items": items}
+
+
+def _line_direction_items(user):
+    """Menu entries of the line-direction apps, each shown when the role may view it."""
+    from doha.catalog.models import FacilityCapability, Technique
+
+    entries = [
+        (Technique, _("Technique catalogue"), "catalog:technique_list", "catalog"),
+        (FacilityCapability, _("Capabilities"), "catalog:capability_list", "capabilities"),
+    ]
+    return [
+        {"label": label, "url": reverse(name), "key": key}
+        for model, label, name, key in entries
+        if can(user, model, "view")
+    ]

@@ -66,8 +66,10 @@ def test_create_facility_shows_field_error_then_saves(page, sign_in, network):
     # Missing code: the form comes back with the error next to the field, input kept.
     code_error = page.locator("ul.errorlist[data-field='code']")
     expect(code_error).to_have_text("Trường này là bắt buộc.")
-    # Right after the code input's paragraph (a <ul> cannot sit inside a <p>).
-    expect(page.locator("p:has(#id_code) + ul.errorlist")).to_have_text("Trường này là bắt buộc.")
+    # In the code field's own block, next to its input.
+    expect(page.locator("div.field:has(#id_code) ul.errorlist")).to_have_text(
+        "Trường này là bắt buộc."
+    )
     expect(page.locator("ul.errorlist[data-field='name']")).to_have_count(0)
     expect(page.locator("#id_name")).to_have_value("Trạm Y tế Xã Liên Bão")
     assert not OrgUnit.objects.filter(name="Trạm Y tế Xã Liên Bão").exists()

@@ -165,6 +165,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "FacilityTypeEnum": "doha.orgunits.models.FacilityType",
+        "SurveyStatusEnum": "doha.programmes.models.SurveyStatus",
+        "ResponseStatusEnum": "doha.programmes.models.ResponseStatus",
+        "NeedStatusEnum": "doha.programmes.models.NeedStatus",
+        "ProgrammeStatusEnum": "doha.programmes.models.ProgrammeStatus",
+        "ItemStatusEnum": "doha.programmes.models.ItemStatus",
+        "TrainingKindEnum": "doha.programmes.models.TrainingKind",
+        "ProgrammeKindEnum": "doha.programmes.models.ProgrammeKind",
+        "CaseKindEnum": "doha.transfers.models.CaseKind",
+    },
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False

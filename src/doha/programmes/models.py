@@ -146,6 +146,11 @@ class NeedBase(BaseModel):
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, default=Priority.MEDIUM
     )
+    # Every kind of need is planned (taken into a programme) or dropped, not only techniques:
+    # the province table filters all four kinds by it.
+    status = models.CharField(
+        _("status"), max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN
+    )
     note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
@@ -159,9 +164,6 @@ class TechniqueNeed(NeedBase):
         Technique, verbose_name=_("technique"), on_delete=models.PROTECT, related_name="needs"
     )
     people_to_train = models.PositiveSmallIntegerField(_("people to train"), default=1)
-    status = models.CharField(
-        _("status"), max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN
-    )
 
     class Meta:
         verbose_name = _("technique need")
@@ -231,6 +233,15 @@ class EquipmentNeed(NeedBase):
     unit = models.CharField(_("unit"), max_length=40, blank=True)
     estimated_value = models.PositiveBigIntegerField(
         _("estimated value (VND)"), null=True, blank=True
+    )
+    specialty = models.ForeignKey(
+        Specialty,
+        verbose_name=_("specialty"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="equipment_needs",
+        help_text=_("The specialty the equipment serves, if one."),
     )
 
     class Meta:

@@ -1,6 +1,7 @@
 """Technique transfers (chuyển giao kỹ thuật) and their lifecycle."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,10 @@ STATE_ORDER = [
     TransferState.ACCEPTED,
     TransferState.SUSTAINED,
 ]
+# Committed and not finished: what counts as a provider's load.
+LIVE_STATES = STATE_ORDER[:5]
+# Cancelling is possible from these states only (an accepted transfer is done).
+CANCELLABLE_STATES = LIVE_STATES
 
 
 def default_min_cases():
@@ -137,11 +142,35 @@ class TechniqueTransfer(BaseModel):
     def get_absolute_url(self):
         return reverse("transfers:detail", args=[self.uid])
 
-    def cases(self, kind=None) -> int:
+    def cases(self, kind=None, until=None) -> int:
         qs = self.case_records.all()
         if kind:
             qs = qs.filter(kind=kind)
+        if until:
+            qs = qs.filter(date__lte=until)
         return qs.aggregate(n=models.Sum("count"))["n"] or 0
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    def step_date(self, state):
+        """The date the transfer reached ``state`` (None when it has not)."""
+        step = self.steps.filter(state=state).order_by("-date").first()
+        return step.date if step else None
+
+    def clean(self):
+        errors = {}
+        if self.provider_id and self.provider_id == self.recipient_id:
+            errors["recipient"] = _("A facility cannot transfer a technique to itself.")
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors["planned_end"] = _("The end is before the start.")
+        if self.level_exception and not self.level_exception_reason.strip():
+            errors["level_exception_reason"] = _("Give the reason for the exception.")
+        if self.state == TransferState.CANCELLED and not self.cancel_reason.strip():
+            errors["cancel_reason"] = _("Give the reason for cancelling.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class TransferStep(BaseModel):

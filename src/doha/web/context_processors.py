@@ -33,10 +33,17 @@ def navigation(request):
 def _line_direction_items(user):
     """Menu entries of the line-direction apps, each shown when the role may view it."""
     from doha.catalog.models import FacilityCapability, Technique
+    from doha.programmes.models import NeedsSurvey, Programme, TechniqueNeed
+    from doha.transfers.models import TechniqueTransfer
 
     entries = [
         (Technique, _("Technique catalogue"), "catalog:technique_list", "catalog"),
         (FacilityCapability, _("Capabilities"), "catalog:capability_list", "capabilities"),
+        (NeedsSurvey, _("Needs surveys"), "programmes:survey_list", "surveys"),
+        (TechniqueNeed, _("Needs"), "programmes:need_list", "needs"),
+        (Programme, _("Programmes"), "programmes:programme_list", "programmes"),
+        (TechniqueTransfer, _("Transfers"), "transfers:list", "transfers"),
+        (TechniqueTransfer, _("Matching"), "transfers:matching", "matching"),
     ]
     return [
         {"label": label, "url": reverse(name), "key": key}

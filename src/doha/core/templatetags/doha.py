@@ -1,5 +1,5 @@
 from django import template
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from doha.core.text import format_number, format_percent
 
@@ -22,7 +22,12 @@ def vn_date(value):
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-AUDIT_ACTIONS = {0: _("created"), 1: _("changed"), 2: _("deleted"), 3: _("opened")}
+AUDIT_ACTIONS = {
+    0: pgettext_lazy("audit action", "created"),
+    1: pgettext_lazy("audit action", "changed"),
+    2: pgettext_lazy("audit action", "deleted"),
+    3: pgettext_lazy("audit action", "opened"),
+}
 
 
 @register.filter

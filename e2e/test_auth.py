@@ -30,7 +30,7 @@ def test_wrong_password_shows_vietnamese_error_then_right_password_lands_home(pa
     expect(page.locator("header .user")).to_contain_text("syt.bn")
     expect(page.locator("header .user")).to_contain_text("SYT Bắc Ninh")
     expect(page.locator("main")).to_contain_text("Sở Y tế tỉnh Bắc Ninh")
-    expect(page.locator("header nav a[href='/orgunits/']")).to_be_visible()
+    expect(page.locator("nav.menu a[href='/orgunits/']")).to_be_visible()
 
 
 def test_sign_out_returns_to_login(page, sign_in):

@@ -1,6 +1,7 @@
 from types import SimpleNamespace
 
 import pytest
+from django.utils import translation
 
 from tests.programmes.factories import SpecialtyFactory, TechniqueFactory
 
@@ -26,3 +27,10 @@ def catalog(db):
         code="HSCC-L001", name="Thông khí nhân tạo xâm nhập", specialty=hstc
     )
     return SimpleNamespace(nhi=nhi, hscc=hstc, ventilation=ventilation, **techniques)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Service messages are asserted on their English text, whatever the catalogue says."""
+    with translation.override("en"):
+        yield

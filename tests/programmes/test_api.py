@@ -247,7 +247,7 @@ class TestSurveysAndAnswers:
             {"survey": survey.uid, "facility": network.tien_du.uid},
         )
         assert response.status_code == 400
-        assert "has passed" in response.json()["survey"][0]
+        assert "Đã quá hạn" in response.json()["survey"][0]
         assert not SurveyResponse.objects.exists()
 
     def test_a_survey_out_of_scope_does_not_exist(self, network, users):

@@ -103,7 +103,7 @@ class TestProgrammeForm:
         response = client.post(reverse("programmes:programme_add"), data)
         assert response.status_code == 400
         errors = " ".join(response.context["formsets"]["parties"].non_form_errors())
-        assert "each side" in errors
+        assert "ở mỗi bên" in errors
         assert not Programme.objects.exists()
         assert not ProgrammeItem.objects.exists() and not ProgrammeArea.objects.exists()
 
@@ -118,7 +118,7 @@ class TestProgrammeForm:
         )
         response = client.post(reverse("programmes:programme_add"), data)
         assert response.status_code == 400
-        assert "Item 2" in " ".join(response.context["formsets"]["items"].non_form_errors())
+        assert "Nội dung 2" in " ".join(response.context["formsets"]["items"].non_form_errors())
         assert not Programme.objects.exists()
 
     def test_edit_marks_done_removes_and_adds(self, network, users):

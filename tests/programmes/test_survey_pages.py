@@ -229,7 +229,7 @@ class TestAnswerPage:
         client, _user = client_for(users, "clerk")
         url = respond_url(survey, network.tien_du)
         page = client.get(url)
-        assert "has passed" in page.context["refusal"]
+        assert "Đã quá hạn" in page.context["refusal"]
         data = post_data(
             {"contact": "x"},
             NEED_PREFIXES,
@@ -238,7 +238,7 @@ class TestAnswerPage:
         response = client.post(url, data)
         assert response.status_code == 400
         errors = " ".join(response.context["form"].non_field_errors())
-        assert "has passed" in errors and (today() - DAY).strftime("%d/%m/%Y") in errors
+        assert "Đã quá hạn" in errors and (today() - DAY).strftime("%d/%m/%Y") in errors
         assert not SurveyResponse.objects.exists()
 
     def test_change_and_remove_rows(self, survey, network, users, catalog):

@@ -2,9 +2,14 @@
 real administrative units, plus the facilities the seed documents name.
 
 Bắc Giang's facilities sit under Sở Y tế Bắc Giang until 2025-06-30 and under Sở Y tế
-Bắc Ninh from 2025-07-01, so the effective-dated tree shows the reform. Each old district's
+Bắc Ninh from 2025-07-01, so the effective-dated tree shows the reform; likewise the former
+Bắc Kạn's facilities move from Sở Y tế Bắc Kạn to Sở Y tế Thái Nguyên. Each old district's
 health centre gets the commune health stations of the new communes/wards its old communes
 became part of.
+
+Then the demo accounts, and the line direction of seeds 001, 002 and 003
+(``demo_line_direction``): catalogue, capabilities, assessment, programmes, needs survey and
+technique transfers, all through the services.
 """
 
 import datetime
@@ -27,6 +32,7 @@ from doha.orgunits.models import (
     TechnicalLevel,
 )
 from doha.users.models import User
+from doha.web.demo_line_direction import load_line_direction
 
 DEMO_PROVINCES = ["bacninh", "thainguyen", "hochiminh", "lamdong", "quangninh"]
 DEMO_PASSWORD = "doha@2026"
@@ -249,6 +255,36 @@ def load_demo(stdout=None):
         F.PROVINCIAL,
     )
 
+    # Bắc Kạn (seed 003; merged into Thái Nguyên on 2025-07-01): its general hospital and one
+    # health centre per old district sit under Sở Y tế Bắc Kạn until 2025-06-30 and under
+    # Sở Y tế Thái Nguyên from 2025-07-01.
+    syt_bk = _unit(
+        "BK-SYT",
+        "Sở Y tế tỉnh Bắc Kạn",
+        "SYT Bắc Kạn",
+        T.DOH,
+        moh,
+        _province("Bắc Kạn", AdminEdition.LEGACY),
+    )
+    bk_bvdk = _unit(
+        "BK-BVDK",
+        "Bệnh viện Đa khoa tỉnh Bắc Kạn",
+        "BVĐK tỉnh Bắc Kạn",
+        T.PROVINCIAL_HOSPITAL,
+        syt_bk,
+        _ward(tn, "Bắc Kạn") or tn,
+        L.SPECIALISED,
+        F.PROVINCIAL,
+    )
+    bk_centres = _district_centres(syt_bk, "Bắc Kạn", tn, "BK")
+    if syt_bk.active:
+        for unit in [bk_bvdk, *bk_centres.values()]:
+            unit.refresh_from_db()
+            if unit.parent_id == syt_bk.pk:
+                services.move_org_unit(unit, syt_tn, REFORM_DATE)
+        syt_bk.refresh_from_db()
+        services.retire_org_unit(syt_bk, REFORM_DATE)
+
     # Hồ Chí Minh City and Đắk Nông (seed 002; Đắk Nông merged into Lâm Đồng in 2025).
     syt_hcm = _unit("HCM-SYT", "Sở Y tế Thành phố Hồ Chí Minh", "SYT TP.HCM", T.DOH, moh, hcm)
     _unit(
@@ -298,28 +334,46 @@ def load_demo(stdout=None):
         F.PROVINCIAL,
     )
 
-    users = [
-        ("admin", "Quản trị", "hệ thống", Role.SYSTEM_ADMIN, None),
-        ("syt.bacninh", "Chuyên viên", "Sở Y tế Bắc Ninh", Role.DOH_OFFICER, "BN-SYT"),
-        ("cdt.bvdkbacninh", "Phòng Chỉ đạo tuyến", "BVĐK Bắc Ninh", Role.LINE_OFFICER, "BN-BVDK"),
-        ("ttyt.tiendu", "Thống kê", "TTYT Tiên Du", Role.DATA_CLERK, "BN-TTYT-TIENDU"),
-        ("xem.bacninh", "Lãnh đạo", "Sở Y tế Bắc Ninh", Role.VIEWER, "BN-SYT"),
-        ("syt.thainguyen", "Chuyên viên", "Sở Y tế Thái Nguyên", Role.DOH_OFFICER, "TN-SYT"),
-    ]
-    created = []
-    for username, first, last, role, unit_code in users:
-        if User.objects.filter(username=username).exists():
-            continue
-        user = User(
-            username=username,
-            first_name=first,
-            last_name=last,
-            role=role,
-            org_unit=OrgUnit.objects.get(code=unit_code) if unit_code else None,
-            is_staff=role == Role.SYSTEM_ADMIN,
-            is_superuser=role == Role.SYSTEM_ADMIN,
-        )
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-        created.append(user)
+    users = _users()
+    load_line_direction(users)
+    return DEMO_USERS
+
+
+DEMO_USERS = [
+    ("admin", "Quản trị", "hệ thống", Role.SYSTEM_ADMIN, None),
+    ("syt.bacninh", "Chuyên viên", "Sở Y tế Bắc Ninh", Role.DOH_OFFICER, "BN-SYT"),
+    ("cdt.bvdkbacninh", "Phòng Chỉ đạo tuyến", "BVĐK Bắc Ninh", Role.LINE_OFFICER, "BN-BVDK"),
+    ("ttyt.tiendu", "Thống kê", "TTYT Tiên Du", Role.DATA_CLERK, "BN-TTYT-TIENDU"),
+    ("xem.bacninh", "Lãnh đạo", "Sở Y tế Bắc Ninh", Role.VIEWER, "BN-SYT"),
+    ("syt.thainguyen", "Chuyên viên", "Sở Y tế Thái Nguyên", Role.DOH_OFFICER, "TN-SYT"),
+    # Seed 003: the central hospital's line-direction office and a former Bắc Kạn centre.
+    (
+        "cdt.bvtwthainguyen",
+        "Phòng Chỉ đạo tuyến",
+        "BV Trung ương Thái Nguyên",
+        Role.LINE_OFFICER,
+        "BVTW-TN",
+    ),
+    ("ttyt.chomoi", "Thống kê", "TTYT Chợ Mới", Role.DATA_CLERK, "BK-TTYT-CHOMOI"),
+]
+
+
+def _users() -> dict[str, User]:
+    """The demo accounts (existing ones are left as they are)."""
+    users = {}
+    for username, first, last, role, unit_code in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username,
+                first_name=first,
+                last_name=last,
+                role=role,
+                org_unit=OrgUnit.objects.get(code=unit_code) if unit_code else None,
+                is_staff=role == Role.SYSTEM_ADMIN,
+                is_superuser=role == Role.SYSTEM_ADMIN,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        users[username] = user
     return users

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "doha.catalog",
     "doha.programmes",
     "doha.transfers",
+    "doha.people",
     "doha.web",
 ]
 
@@ -186,6 +187,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Line direction rules (Vietnamese practice; override per deployment).
 DOHA_MIN_INDEPENDENT_CASES = int(os.environ.get("DOHA_MIN_INDEPENDENT_CASES", "5"))
+# Circular 32/2023/TT-BYT: at least 120 CME credit hours in every 5 consecutive years.
+DOHA_CME_REQUIRED_HOURS = int(os.environ.get("DOHA_CME_REQUIRED_HOURS", "120"))
+DOHA_CME_PERIOD_YEARS = int(os.environ.get("DOHA_CME_PERIOD_YEARS", "5"))
 
 LOGGING = {
     "version": 1,

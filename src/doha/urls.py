@@ -21,6 +21,7 @@ urlpatterns = [
     path("catalog/", include("doha.catalog.urls")),
     path("programmes/", include("doha.programmes.urls")),
     path("transfers/", include("doha.transfers.urls")),
+    path("people/", include("doha.people.urls")),
     path("api/", include("doha.orgunits.api.urls")),
     path("api/", include("doha.programmes.api.urls")),
     path("api/", include("doha.catalog.api.urls")),

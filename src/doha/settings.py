@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "doha.programmes",
     "doha.transfers",
     "doha.people",
+    "doha.rotations",
+    "doha.training",
+    "doha.telehealth",
+    "doha.donations",
     "doha.web",
 ]
 
@@ -176,6 +180,7 @@ SPECTACULAR_SETTINGS = {
         "TrainingKindEnum": "doha.programmes.models.TrainingKind",
         "ProgrammeKindEnum": "doha.programmes.models.ProgrammeKind",
         "CaseKindEnum": "doha.transfers.models.CaseKind",
+        "SexEnum": "doha.people.models.Sex",
     },
 }
 

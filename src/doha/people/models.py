@@ -15,6 +15,14 @@ from doha.core.uid import generate_uid
 from doha.orgunits.models import OrgUnit
 
 
+def mask(value: str, keep: int) -> str:
+    """Hide all but the last ``keep`` characters (and the length) of an identifier."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    return "•••" + value[-keep:] if len(value) > keep else "•••"
+
+
 class Sex(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
@@ -87,6 +95,19 @@ class HealthWorker(BaseModel):
 
     def get_absolute_url(self):
         return reverse("people:worker_detail", args=[self.uid])
+
+    # Masked identifiers, for lists and exports (Decree 13/2023/NĐ-CP) ---------------------
+    @property
+    def masked_licence(self) -> str:
+        return mask(self.licence_number, 3)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(self.phone, 2)
+
+    @property
+    def birth_year(self):
+        return self.birth_date.year if self.birth_date else None
 
     def save(self, *args, **kwargs):
         self.normalize_text_fields()

@@ -108,3 +108,96 @@ def cme_shortfall(queryset, today: datetime.date | None = None):
     for worker in rows:
         worker.cme_missing = required - worker.cme_hours
     return rows
+
+
+# The register of health workers ------------------------------------------------------------
+
+
+def _check_worker(worker: HealthWorker) -> None:
+    errors = {}
+    today = timezone.localdate()
+    if worker.birth_date and worker.birth_date > today:
+        errors["birth_date"] = _("The date of birth cannot be in the future.")
+    if worker.licence_date:
+        if worker.licence_date > today:
+            errors["licence_date"] = _("The licence date cannot be in the future.")
+        elif worker.birth_date and worker.licence_date <= worker.birth_date:
+            errors["licence_date"] = _("The licence must be issued after the date of birth.")
+    number = (worker.licence_number or "").strip()
+    worker.licence_number = number
+    if (
+        number
+        and HealthWorker.objects.filter(licence_number__iexact=number)
+        .exclude(pk=worker.pk)
+        .exists()
+    ):
+        errors["licence_number"] = _(
+            "Another health worker already has the practising licence number %(number)s."
+        ) % {"number": number}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_worker(worker: HealthWorker) -> HealthWorker:
+    worker.normalize_text_fields()
+    _check_worker(worker)
+    worker.full_clean(validate_constraints=False)
+    worker.save()
+    return worker
+
+
+@transaction.atomic
+def update_worker(worker: HealthWorker) -> HealthWorker:
+    worker.normalize_text_fields()
+    _check_worker(worker)
+    worker.full_clean(validate_constraints=False)
+    worker.save()
+    return worker
+
+
+@transaction.atomic
+def retire_worker(worker: HealthWorker) -> HealthWorker:
+    """The person no longer works at the facility; the record and its ledger are kept."""
+    if worker.active:
+        worker.active = False
+        worker.save()
+    return worker
+
+
+@transaction.atomic
+def reactivate_worker(worker: HealthWorker) -> HealthWorker:
+    if not worker.active:
+        worker.active = True
+        worker.save()
+    return worker
+
+
+def log_access(worker: HealthWorker, user, via: str = "page"):
+    """Record that ``user`` opened the full record of ``worker`` (an ACCESS audit entry)."""
+    from auditlog.models import LogEntry
+
+    return LogEntry.objects.log_create(
+        worker,
+        action=LogEntry.Action.ACCESS,
+        changes={},
+        actor=user if user is not None and user.is_authenticated else None,
+        serialized_data=None,
+        additional_data={"via": via},
+    )
+
+
+def access_log(worker: HealthWorker):
+    """Who opened this record, most recent first."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    return (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(HealthWorker),
+            object_pk=str(worker.pk),
+            action=LogEntry.Action.ACCESS,
+        )
+        .select_related("actor")
+        .order_by("-timestamp")
+    )

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from doha.training import views
+
+app_name = "training"
+
+urlpatterns = [
+    path("", views.CourseListView.as_view(), name="list"),
+    path("add/", views.CourseCreateView.as_view(), name="add"),
+    path("enrolments/<int:pk>/result/", views.ResultView.as_view(), name="result"),
+    path("enrolments/<int:pk>/certificate/", views.CertificateView.as_view(), name="certificate"),
+    path("<str:uid>/", views.CourseDetailView.as_view(), name="detail"),
+    path("<str:uid>/edit/", views.CourseEditView.as_view(), name="edit"),
+    path("<str:uid>/enrol/", views.EnrolView.as_view(), name="enrol"),
+]

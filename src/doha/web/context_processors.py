@@ -10,8 +10,13 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_groups": []}
     from doha.catalog.models import FacilityCapability, Technique
+    from doha.donations.models import Donation
     from doha.orgunits.models import AdminUnit, OrgUnit
+    from doha.people.models import CmeEntry, HealthWorker
     from doha.programmes.models import NeedsSurvey, Programme, TechniqueNeed
+    from doha.rotations.models import Rotation
+    from doha.telehealth.models import Consultation
+    from doha.training.models import Course
     from doha.transfers.models import TechniqueTransfer
 
     groups = [
@@ -38,6 +43,20 @@ def navigation(request):
                 (Programme, _("Programmes"), "programmes:programme_list", "programmes"),
                 (TechniqueTransfer, _("Transfers"), "transfers:list", "transfers"),
                 (TechniqueTransfer, _("Matching"), "transfers:matching", "matching"),
+            ],
+        ),
+        (
+            _("People and activities"),
+            [
+                (HealthWorker, _("Health workers"), "people:worker_list", "people"),
+                (CmeEntry, _("CME shortfall"), "people:cme_shortfall", "cme"),
+                (Rotation, _("Rotations"), "rotations:list", "rotations"),
+                (Rotation, _("Who is where"), "rotations:timeline", "timeline"),
+                (Course, _("Training"), "training:list", "training"),
+                (Consultation, _("Remote consultations"), "telehealth:list", "telehealth"),
+                (Consultation, _("Consultation figures"), "telehealth:figures", "figures"),
+                (Consultation, _("Tele-education"), "telehealth:session_list", "sessions"),
+                (Donation, _("Donations"), "donations:list", "donations"),
             ],
         ),
     ]

@@ -336,7 +336,24 @@ def load_demo(stdout=None):
 
     users = _users()
     load_line_direction(users)
+    load_people_and_activities()
     return DEMO_USERS
+
+
+def load_people_and_activities():
+    """Issue 4's part of the demo: staff, rotations to Tiên Du, training with CME credit,
+    remote consultations with the former Bắc Kạn and seed 003's glove donation."""
+    from doha.donations.demo import load_demo_donations
+    from doha.people.demo import load_demo_people
+    from doha.rotations.demo import load_demo_rotations
+    from doha.telehealth.demo import load_demo_telehealth
+    from doha.training.demo import load_demo_training
+
+    load_demo_people()
+    load_demo_rotations()
+    load_demo_training()
+    load_demo_telehealth()
+    load_demo_donations()
 
 
 DEMO_USERS = [

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from doha.catalog.models import Specialty
 from doha.core.scope import can, user_scope_path
+from doha.orgunits.forms import ImportForm
 from doha.orgunits.models import OrgUnit
 from doha.people.models import CmeEntry, CmeSource, HealthWorker
 
@@ -77,3 +78,14 @@ class CmeEntryForm(forms.Form):
 
 class ReverseForm(forms.Form):
     reason = forms.CharField(label=_("Why is the entry corrected?"), max_length=200)
+
+
+class WorkerImportForm(ImportForm):
+    """The facilities' import form, with a word on how rows are matched."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "A row whose practising licence number exists updates that health worker; "
+            "otherwise it adds one. Nothing is saved if any row is refused."
+        )

@@ -6,6 +6,7 @@ app_name = "people"
 
 urlpatterns = [
     path("", views.WorkerListView.as_view(), name="worker_list"),
+    path("import/", views.WorkerImportView.as_view(), name="worker_import"),
     path("workers/add/", views.WorkerCreateView.as_view(), name="worker_add"),
     path("workers/<str:uid>/", views.WorkerDetailView.as_view(), name="worker_detail"),
     path("workers/<str:uid>/edit/", views.WorkerEditView.as_view(), name="worker_edit"),

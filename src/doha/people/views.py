@@ -15,8 +15,8 @@ from django.views.generic import TemplateView
 from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
 from doha.people import services
 from doha.people.filters import ShortfallFilterSet, WorkerFilterSet
-from doha.people.forms import CmeEntryForm, ReverseForm, WorkerForm
-from doha.people.importexport import shortfall_export, worker_export
+from doha.people.forms import CmeEntryForm, ReverseForm, WorkerForm, WorkerImportForm
+from doha.people.importexport import import_workers, shortfall_export, worker_export
 from doha.people.models import CmeEntry, HealthWorker
 
 
@@ -141,6 +141,30 @@ class WorkerRetireView(PeopleMixin, ScopedViewMixin, TemplateView):
             services.retire_worker(worker)
             messages.success(request, _("No longer working: %(name)s") % {"name": worker})
         return redirect(worker.get_absolute_url())
+
+
+class WorkerImportView(PeopleMixin, ScopedViewMixin, TemplateView):
+    """Add and update health workers from a .xlsx or .csv file, all or nothing."""
+
+    model = HealthWorker
+    action = "import"
+    template_name = "people/worker_import.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=WorkerImportForm()))
+
+    def post(self, request, *args, **kwargs):
+        form = WorkerImportForm(request.POST, request.FILES)
+        report = None
+        status = 400
+        if form.is_valid():
+            report = import_workers(
+                form.cleaned_data["file"], request.user, dry_run=form.cleaned_data["dry_run"]
+            )
+            status = 200 if report.ok else 400
+        return self.render_to_response(
+            self.get_context_data(form=form, report=report), status=status
+        )
 
 
 # The CME ledger ---------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def record_result(
     reverses that ledger entry and withdraws the certificate.
     """
     enrolment = (
-        Enrolment.objects.select_for_update()
+        Enrolment.objects.select_for_update(of=("self",))
         .select_related("course__organiser", "worker", "cme_entry")
         .get(pk=enrolment.pk)
     )

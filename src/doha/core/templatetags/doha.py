@@ -13,6 +13,15 @@ def vn_number(value, decimals=0):
 
 
 @register.filter
+def vn_hours(value):
+    """Credit hours the same on every database: 100 -> "100", 100.5 -> "100,5"."""
+    if value is None or value == "":
+        return ""
+    number = float(value)
+    return format_number(number, 0 if number == int(number) else 1)
+
+
+@register.filter
 def vn_percent(value, decimals=1):
     return format_percent(value, int(decimals))
 

@@ -1,7 +1,7 @@
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -187,7 +187,7 @@ class RotationActionView(ScopedViewMixin, TemplateView):
     title = ""
 
     def make_form(self, rotation, data=None):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define make_form()")
 
     def get(self, request, *args, **kwargs):
         rotation = self.get_object()

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -64,7 +64,7 @@ class ExportMixin:
     """``?export=xlsx`` (or csv) downloads the filtered list, within the export scope."""
 
     def export_rows(self, queryset):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define export_rows()")
 
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")

@@ -218,3 +218,30 @@ def _column_letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(index + 1)
+
+
+def set_dates(obj, values: dict, keys, report: ImportReport, number: int) -> None:
+    """Set each date column present in the row; an unreadable date is a row error."""
+    for key in keys:
+        if key in values:
+            try:
+                setattr(obj, key, parse_date(values[key]))
+            except ValueError:
+                report.error(
+                    number,
+                    key,
+                    _("Not a date: %(value)s (write dd/mm/yyyy).") % {"value": values[key]},
+                )
+
+
+def read_active(values: dict, current: bool, report: ImportReport, number: int) -> bool:
+    """The row's "active" column (yes/no in Vietnamese or English), or ``current``."""
+    if "active" not in values:
+        return current
+    try:
+        return parse_bool(values["active"])
+    except ValueError:
+        report.error(
+            number, "active", _("Write yes or no, not %(value)s.") % {"value": values["active"]}
+        )
+        return current

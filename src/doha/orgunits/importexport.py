@@ -227,26 +227,8 @@ def _import_rows(rows, mapping, user, report):
                     )
                 else:
                     unit.admin_unit = admin_unit
-        for key in ("opening_date", "closing_date"):
-            if key in values:
-                try:
-                    setattr(unit, key, parse_date(values[key]))
-                except ValueError:
-                    report.error(
-                        number,
-                        key,
-                        _("Not a date: %(value)s (write dd/mm/yyyy).") % {"value": values[key]},
-                    )
-        active = unit.active
-        if "active" in values:
-            try:
-                active = parse_bool(values["active"])
-            except ValueError:
-                report.error(
-                    number,
-                    "active",
-                    _("Write yes or no, not %(value)s.") % {"value": values["active"]},
-                )
+        tabular.set_dates(unit, values, ("opening_date", "closing_date"), report, number)
+        active = tabular.read_active(values, unit.active, report, number)
         if len(report.errors) > errors_before:
             continue
         try:

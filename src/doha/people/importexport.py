@@ -15,8 +15,6 @@ from doha.core.tabular import (
     Rollback,
     header_map,
     is_blank_row,
-    parse_bool,
-    parse_date,
     read_rows,
 )
 from doha.core.text import fold, nfc
@@ -261,26 +259,8 @@ def _import_worker_rows(rows, mapping, user, report):
                 report.error(number, "specialty", _("Unknown value: %(value)s") % {"value": text})
             else:
                 worker.specialty = specialty
-        for key in ("birth_date", "licence_date"):
-            if key in values:
-                try:
-                    setattr(worker, key, parse_date(values[key]))
-                except ValueError:
-                    report.error(
-                        number,
-                        key,
-                        _("Not a date: %(value)s (write dd/mm/yyyy).") % {"value": values[key]},
-                    )
-        active = worker.active
-        if "active" in values:
-            try:
-                active = parse_bool(values["active"])
-            except ValueError:
-                report.error(
-                    number,
-                    "active",
-                    _("Write yes or no, not %(value)s.") % {"value": values["active"]},
-                )
+        tabular.set_dates(worker, values, ("birth_date", "licence_date"), report, number)
+        active = tabular.read_active(values, worker.active, report, number)
         if len(report.errors) > errors_before:
             continue
         try:

@@ -8,7 +8,7 @@ saves nothing.
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -98,7 +98,7 @@ class FormsetView(ScopedViewMixin, TemplateView):
     formsets: dict = {}
 
     def get_instance(self):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define get_instance()")
 
     def form_kwargs(self):
         return {"user": self.request.user}
@@ -113,7 +113,7 @@ class FormsetView(ScopedViewMixin, TemplateView):
         return form, formsets
 
     def perform(self, form, rows: dict):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define perform()")
 
     def success_message(self, obj):
         return _("Saved: %(name)s") % {"name": obj}

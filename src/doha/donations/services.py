@@ -25,15 +25,21 @@ def _under_any(unit, roots) -> bool:
     return any(unit.path.startswith(root.path) for root in roots)
 
 
-def item_errors(item: DonationItem) -> list[str]:
-    errors = []
+def item_problems(item: DonationItem) -> list[tuple[str, str]]:
+    """(field, reason) of each rule one item breaks: the form and the API read the reasons,
+    the import names the column of the field."""
+    problems = []
     if item.quantity is None or Decimal(item.quantity) <= 0:
-        errors.append(_("The quantity must be more than zero."))
+        problems.append(("quantity", _("The quantity must be more than zero.")))
     if item.unit_value is not None and item.unit_value < 0:
-        errors.append(_("The unit value cannot be negative."))
+        problems.append(("unit_value", _("The unit value cannot be negative.")))
     if item.total_value is not None and item.total_value < 0:
-        errors.append(_("The value cannot be negative."))
-    return errors
+        problems.append(("total_value", _("The value cannot be negative.")))
+    if not (item.item or "").strip():
+        problems.append(("item", _("Name the item.")))
+    if not (item.unit or "").strip():
+        problems.append(("unit", _("Give the unit.")))
+    return problems
 
 
 def _compute_value(item: DonationItem):
@@ -63,13 +69,9 @@ def save_donation(donation: Donation, items: list[DonationItem], *, user=None) -
         errors.setdefault("items", []).append(_("A donation needs at least one item."))
     for number, item in enumerate(items, start=1):
         label = _("Item %(n)s (%(name)s): ") % {"n": number, "name": item.item or "—"}
-        problems = item_errors(item)
-        if not (item.item or "").strip():
-            problems.append(_("Name the item."))
-        if not (item.unit or "").strip():
-            problems.append(_("Give the unit."))
+        problems = item_problems(item)
         if problems:
-            errors.setdefault("items", []).extend(label + p for p in problems)
+            errors.setdefault("items", []).extend(label + reason for _f, reason in problems)
     if donation.programme_id and donation.donor_id and donation.recipient_id:
         parties = [p.org_unit for p in donation.programme.parties.select_related("org_unit")]
         missing = [

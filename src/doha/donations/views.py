@@ -12,7 +12,9 @@ from doha.core.views import ObjectListView, ScopedViewMixin, _add_errors
 from doha.donations import services
 from doha.donations.filters import DonationFilterSet
 from doha.donations.forms import DonationForm, ItemFormSet
+from doha.donations.imports import DonationImport
 from doha.donations.models import Donation, DonationItem, format_vnd, with_totals
+from doha.rotations.tabular_import import ImportView
 
 COLUMNS = [
     (gettext_lazy("UID"), 13),
@@ -81,6 +83,22 @@ class DonationListView(ObjectListView):
         )["total"]
         ctx.update(grand_total=format_vnd(total or 0), active_nav="donations")
         return ctx
+
+
+class DonationImportView(ImportView):
+    """Record donations and their items from a .xlsx or .csv file, all or nothing."""
+
+    model = Donation
+    importer = DonationImport
+    title = gettext_lazy("Import donations")
+    intro = gettext_lazy(
+        "One row an item; the rows of one donation share its reference. The same rules "
+        "as on the form: at least one item, quantities above zero, values in whole đồng, "
+        "a programme only between its parties."
+    )
+    list_url = "donations:list"
+    list_label = gettext_lazy("Donations")
+    active_nav = "donations"
 
 
 class DonationDetailView(ScopedViewMixin, TemplateView):

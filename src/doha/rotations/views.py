@@ -15,7 +15,9 @@ from doha.orgunits.models import OrgUnit
 from doha.rotations import services
 from doha.rotations.filters import RotationFilterSet
 from doha.rotations.forms import CancelForm, OutputsForm, RotationForm
+from doha.rotations.imports import RotationImport
 from doha.rotations.models import Rotation, RotationStatus
+from doha.rotations.tabular_import import ImportView
 
 EXPORT_COLUMNS = [
     (gettext_lazy("UID"), 13),
@@ -100,6 +102,22 @@ class RotationListView(ObjectListView):
         ctx = super().get_context_data(**kwargs)
         ctx["active_nav"] = "rotations"
         return ctx
+
+
+class RotationImportView(ImportView):
+    """Plan rotations and secondments from a .xlsx or .csv file, all or nothing."""
+
+    model = Rotation
+    importer = RotationImport
+    title = gettext_lazy("Import rotations and secondments")
+    intro = gettext_lazy(
+        "One row a rotation. The same rules as on the form: the period follows the "
+        "programme's policy (3 to 6 months when there is no programme) and a worker cannot "
+        "be in two places at once."
+    )
+    list_url = "rotations:list"
+    list_label = gettext_lazy("Rotations and secondments")
+    active_nav = "rotations"
 
 
 class RotationDetailView(ScopedViewMixin, TemplateView):

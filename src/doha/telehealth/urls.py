@@ -7,6 +7,7 @@ app_name = "telehealth"
 urlpatterns = [
     path("", views.ConsultationListView.as_view(), name="list"),
     path("add/", views.ConsultationCreateView.as_view(), name="add"),
+    path("import/", views.ConsultationImportView.as_view(), name="import"),
     path("figures/", views.FiguresView.as_view(), name="figures"),
     path("sessions/", views.SessionListView.as_view(), name="session_list"),
     path("sessions/add/", views.SessionCreateView.as_view(), name="session_add"),

@@ -9,9 +9,11 @@ from django.views.generic import TemplateView
 
 from doha.core.tabular import export_response
 from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
+from doha.rotations.tabular_import import ImportView
 from doha.telehealth import services
 from doha.telehealth.filters import ConsultationFilterSet, SessionFilterSet
 from doha.telehealth.forms import AttendanceFormSet, ConsultationForm, SessionForm
+from doha.telehealth.imports import ConsultationImport
 from doha.telehealth.models import Consultation, TeleEducationSession
 
 
@@ -108,6 +110,21 @@ class ConsultationListView(ExportMixin, ObjectListView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "active_nav": "telehealth"}
+
+
+class ConsultationImportView(ImportView):
+    """Record remote consultations from a .xlsx or .csv file, all or nothing."""
+
+    model = Consultation
+    importer = ConsultationImport
+    title = gettext_lazy("Import remote consultations")
+    intro = gettext_lazy(
+        "One row a consultation. The patient summary must not identify the patient: "
+        "a row with a citizen ID or a phone number in it is refused, as on the form."
+    )
+    list_url = "telehealth:list"
+    list_label = gettext_lazy("Remote consultations")
+    active_nav = "telehealth"
 
 
 class ConsultationDetailView(ScopedViewMixin, TemplateView):

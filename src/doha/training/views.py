@@ -4,14 +4,17 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
+from doha.rotations.tabular_import import ImportView
 from doha.training import services
 from doha.training.certificates import certificate_filename, render_certificate
 from doha.training.exports import export_courses, with_counts
 from doha.training.filters import CourseFilterSet
 from doha.training.forms import CourseForm, EnrolForm, ResultForm
+from doha.training.imports import CourseImport, EnrolmentImport
 from doha.training.models import Course, Enrolment, Result
 
 
@@ -41,6 +44,38 @@ class CourseListView(ObjectListView):
         ctx = super().get_context_data(**kwargs)
         ctx["active_nav"] = "training"
         return ctx
+
+
+class CourseImportView(ImportView):
+    """Add courses from a .xlsx or .csv file, all or nothing."""
+
+    model = Course
+    importer = CourseImport
+    title = gettext_lazy("Import training courses")
+    intro = gettext_lazy(
+        "One row a course, checked as on the form: the course cannot end before it "
+        "starts, its credit hours are more than zero and its organiser is in your scope."
+    )
+    list_url = "training:list"
+    list_label = gettext_lazy("Training courses")
+    active_nav = "training"
+    see_also = (("training:import_enrolments", gettext_lazy("Import enrolments and results")),)
+
+
+class EnrolmentImportView(ImportView):
+    """Enrol workers and record their attendance and results from a file, all or nothing."""
+
+    model = Enrolment
+    importer = EnrolmentImport
+    title = gettext_lazy("Import enrolments and results")
+    intro = gettext_lazy(
+        "One row a worker in a course. A worker not yet enrolled is enrolled; the "
+        "attendance and the result are recorded as on the course's page."
+    )
+    list_url = "training:list"
+    list_label = gettext_lazy("Training courses")
+    active_nav = "training"
+    see_also = (("training:import", gettext_lazy("Import training courses")),)
 
 
 class CourseDetailView(ScopedViewMixin, TemplateView):

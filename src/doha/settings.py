@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "doha.training",
     "doha.telehealth",
     "doha.donations",
+    "doha.aggregate",
+    "doha.analytics",
     "doha.web",
 ]
 
@@ -155,6 +157,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "doha.users.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["doha.core.api.permissions.ScopedPermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -31,14 +31,24 @@ ALL = set(Action)
 
 # Per role and per resource ("orgunit", ...): the actions granted within the user's scope.
 # A resource that is not named falls back to "*".
+# "dashboard" and "apitoken" are a user's own things: every role may keep them (views filter
+# them by owner).
 MATRIX: dict[str, dict[str, set[str]]] = {
     Role.SYSTEM_ADMIN: {"*": ALL},
     # The technique catalogue ("technique": specialties and techniques) is national
     # reference data: only system administrators and DOH officers change it.
     Role.DOH_OFFICER: {"*": ALL, "technique": ALL},
+    # Aggregate metadata (data elements, data sets, indicators, validation rules) is
+    # defined by system administrators and DOH officers; everyone else reads it.
     # A hospital's line-direction office runs programmes, surveys, assessments and
     # transfers; it reads the registry and the needs it answers.
-    Role.LINE_OFFICER: {"*": ALL, "orgunit": READ, "need": READ, "technique": READ},
+    Role.LINE_OFFICER: {
+        "*": ALL,
+        "orgunit": READ,
+        "need": READ,
+        "technique": READ,
+        "metadata": READ,
+    },
     # A facility's clerk registers its needs, capabilities and transfer cases.
     Role.DATA_CLERK: {
         "*": READ | {Action.ADD, Action.CHANGE},
@@ -47,8 +57,19 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "programme": READ,
         "assessment": READ,
         "technique": READ,
+        "metadata": READ,
+        # Monthly figures: a clerk enters and imports them for the facilities in scope.
+        "datavalue": READ | {Action.ADD, Action.CHANGE, Action.IMPORT},
+        "dashboard": ALL,
+        "apitoken": ALL,
     },
-    Role.VIEWER: {"*": READ, "technique": READ},
+    Role.VIEWER: {
+        "*": READ,
+        "technique": READ,
+        "metadata": READ,
+        "dashboard": ALL,
+        "apitoken": ALL,
+    },
 }
 
 

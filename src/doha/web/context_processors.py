@@ -9,6 +9,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_groups": []}
+    from doha.aggregate.models import DataElement, DataValue
     from doha.catalog.models import FacilityCapability, Technique
     from doha.donations.models import Donation
     from doha.orgunits.models import AdminUnit, OrgUnit
@@ -59,6 +60,27 @@ def navigation(request):
                 (Donation, _("Donations"), "donations:list", "donations"),
             ],
         ),
+        (
+            _("Statistics"),
+            [
+                (DataValue, _("Dashboard"), "analytics:dashboard", "dashboard"),
+                (DataValue, _("Pivot table and charts"), "analytics:pivot", "pivot"),
+                (DataValue, _("Data entry"), "aggregate:entry", "entry"),
+                (DataValue, _("Completeness"), "aggregate:completeness", "completeness"),
+                (
+                    DataValue,
+                    _("Import and export"),
+                    "aggregate:datavalue_import",
+                    "datavalue_import",
+                ),
+                (
+                    DataElement,
+                    _("Data elements, data sets, indicators"),
+                    "aggregate:metadata",
+                    "metadata",
+                ),
+            ],
+        ),
     ]
     nav_groups = []
     for label, entries in groups:
@@ -69,7 +91,10 @@ def navigation(request):
         ]
         if items:
             nav_groups.append({"label": label, "items": items})
-    tools = [{"label": _("API"), "url": reverse("api-docs"), "key": "api"}]
+    tools = [
+        {"label": _("API"), "url": reverse("api-docs"), "key": "api"},
+        {"label": _("Access tokens"), "url": reverse("users:tokens"), "key": "tokens"},
+    ]
     if user.is_system_admin:
         tools.append({"label": _("Audit log"), "url": reverse("audit-log"), "key": "audit"})
     nav_groups.append({"label": _("System"), "items": tools})

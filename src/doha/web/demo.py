@@ -142,7 +142,8 @@ def _district_centres(doh, old_province_short, new_province, prefix):
 
 
 @transaction.atomic
-def load_demo(stdout=None):
+def load_demo(stdout=None, statistics=True):
+    """The demo province; ``statistics=False`` leaves out the 36 months of figures."""
     load_admin_units(DEMO_PROVINCES)
     bn = _province("Bắc Ninh")
     tn = _province("Thái Nguyên")
@@ -337,6 +338,8 @@ def load_demo(stdout=None):
     users = _users()
     load_line_direction(users)
     load_people_and_activities()
+    if statistics:
+        load_statistics()
     return DEMO_USERS
 
 
@@ -354,6 +357,14 @@ def load_people_and_activities():
     load_demo_training()
     load_demo_telehealth()
     load_demo_donations()
+
+
+def load_statistics():
+    """Issue 5's part: the default data set and 36 months of monthly figures in which the
+    supported facilities show seed 002's effect and Bắc Ninh's six months are seed 004's size."""
+    from doha.aggregate.demo import load_statistics_demo
+
+    load_statistics_demo()
 
 
 DEMO_USERS = [

@@ -1,0 +1,3 @@
+from doha.analytics.api import views
+
+urlpatterns = [*views.urlpatterns]

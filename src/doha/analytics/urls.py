@@ -1,0 +1,5 @@
+from doha.analytics import views
+
+app_name = "analytics"
+
+urlpatterns = [*views.urlpatterns]

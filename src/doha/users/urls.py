@@ -1,0 +1,10 @@
+from django.urls import path
+
+from doha.users import views
+
+app_name = "users"
+
+urlpatterns = [
+    path("tokens/", views.TokenListView.as_view(), name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
+]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "doha.training",
     "doha.telehealth",
     "doha.donations",
+    "doha.vaccines",
     "doha.aggregate",
     "doha.analytics",
     "doha.web",
@@ -175,6 +176,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "FacilityTypeEnum": "doha.orgunits.models.FacilityType",
+        "AefiOutcomeEnum": "doha.vaccines.models.AefiOutcome",
         "SurveyStatusEnum": "doha.programmes.models.SurveyStatus",
         "ResponseStatusEnum": "doha.programmes.models.ResponseStatus",
         "NeedStatusEnum": "doha.programmes.models.NeedStatus",

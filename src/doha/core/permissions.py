@@ -48,6 +48,11 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "need": READ,
         "technique": READ,
         "metadata": READ,
+        "vaccine": READ,
+        # Service vaccination is the preventive-medicine centres' own work.
+        "vaccination": READ,
+        "vaccinestock": READ,
+        "revenue": READ,
     },
     # A facility's clerk registers its needs, capabilities and transfer cases.
     Role.DATA_CLERK: {
@@ -58,6 +63,9 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "assessment": READ,
         "technique": READ,
         "metadata": READ,
+        # The vaccine catalogue is reference data; a clerk moves stock at their stores.
+        "vaccine": READ,
+        "vaccinestock": READ | {Action.ADD, Action.CHANGE, Action.IMPORT},
         # Monthly figures: a clerk enters and imports them for the facilities in scope.
         "datavalue": READ | {Action.ADD, Action.CHANGE, Action.IMPORT},
         "dashboard": ALL,
@@ -67,6 +75,7 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "*": READ,
         "technique": READ,
         "metadata": READ,
+        "vaccine": READ,
         "dashboard": ALL,
         "apitoken": ALL,
     },

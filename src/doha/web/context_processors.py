@@ -19,6 +19,18 @@ def navigation(request):
     from doha.telehealth.models import Consultation
     from doha.training.models import Course
     from doha.transfers.models import TechniqueTransfer
+    from doha.vaccines.models import (
+        Aefi,
+        Client,
+        LotHold,
+        Receipt,
+        StockBalance,
+        StockEntry,
+        Store,
+        TemperatureReading,
+        VaccinationVisit,
+        Vaccine,
+    )
 
     groups = [
         (
@@ -58,6 +70,27 @@ def navigation(request):
                 (Consultation, _("Consultation figures"), "telehealth:figures", "figures"),
                 (Consultation, _("Tele-education"), "telehealth:session_list", "sessions"),
                 (Donation, _("Donations"), "donations:list", "donations"),
+            ],
+        ),
+        (
+            _("Service vaccination"),
+            [
+                (Client, _("Vaccination clients"), "vaccines:client-list", "vaccination-clients"),
+                (
+                    VaccinationVisit,
+                    _("Vaccination visits"),
+                    "vaccines:visit-list",
+                    "vaccination-visits",
+                ),
+                (Client, _("Reminders"), "vaccines:reminder-list", "vaccination-reminders"),
+                (Aefi, _("Adverse events"), "vaccines:aefi-list", "vaccination-aefi"),
+                (Receipt, _("Service revenue"), "vaccines:revenue-summary", "revenue"),
+                (StockBalance, _("Vaccine stock"), "vaccines:stock", "vaccines"),
+                (StockEntry, _("Stock ledger"), "vaccines:entry-list", "vaccine-ledger"),
+                (TemperatureReading, _("Cold chain"), "vaccines:reading-list", "vaccine-coldchain"),
+                (LotHold, _("Lots on hold"), "vaccines:hold-list", "vaccine-holds"),
+                (Store, _("Stores and points"), "vaccines:store-list", "vaccine-stores"),
+                (Vaccine, _("Vaccine catalogue"), "vaccines:vaccine-list", "vaccine-catalogue"),
             ],
         ),
         (

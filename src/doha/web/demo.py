@@ -340,7 +340,7 @@ def load_demo(stdout=None, statistics=True):
     load_people_and_activities()
     if statistics:
         load_statistics()
-    return DEMO_USERS
+    return DEMO_USERS + load_vaccination()
 
 
 def load_people_and_activities():
@@ -357,6 +357,15 @@ def load_people_and_activities():
     load_demo_training()
     load_demo_telehealth()
     load_demo_donations()
+
+
+def load_vaccination() -> list:
+    """Issue 7's part (seed 000): Quảng Ninh's preventive-medicine centre with two
+    vaccination points, a year of stock, visits, a cold-chain excursion, AEFIs and revenue."""
+    from doha.vaccines.demo import DEMO_ACCOUNTS, load_vaccines_demo
+
+    load_vaccines_demo(DEMO_PASSWORD)
+    return list(DEMO_ACCOUNTS)
 
 
 def load_statistics():

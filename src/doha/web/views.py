@@ -23,6 +23,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
         ]
         ctx["total"] = sum(counts.values())
         ctx["scope_root"] = self.request.user.scope_root
+        from doha.vaccines.visits import serious_aefi_alert
+
+        ctx["serious_aefi_count"] = serious_aefi_alert(self.request.user)
         return ctx
 
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VaccinesConfig(AppConfig):
+    name = "doha.vaccines"
+    label = "vaccines"
+    verbose_name = _("Service vaccination")

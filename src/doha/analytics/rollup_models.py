@@ -37,12 +37,16 @@ class UnitRollup(models.Model):
     class Meta:
         verbose_name = _("data value rollup")
         verbose_name_plural = _("data value rollups")
-        # One index: by element and period start (what queries and rebuilds filter on).
+        # By element and period start (what queries and rebuilds filter on), and by unit
+        # for the per-facility values of a province (the dashboard's coverage table).
         constraints = [
             models.UniqueConstraint(
                 fields=["data_element", "start_date", "org_unit", "period_type"],
                 name="unitrollup_key",
             )
+        ]
+        indexes = [
+            models.Index(fields=["org_unit", "data_element", "start_date"], name="unitrollup_unit")
         ]
 
     def __str__(self):

@@ -38,13 +38,9 @@ def world(network, users):
 
 
 def start_of_minute(minutes_ago):
-    """A past moment, to the minute, on today's date when possible (the screening and its
-    dose fall on one day)."""
+    """A past moment, to the minute."""
     now = timezone.localtime().replace(second=0, microsecond=0)
-    moment = now - datetime.timedelta(minutes=minutes_ago)
-    if moment.date() != now.date():
-        moment = now.replace(hour=0, minute=1)
-    return moment
+    return now - datetime.timedelta(minutes=minutes_ago)
 
 
 def test_vaccination_visit_end_to_end(page, sign_in, world):

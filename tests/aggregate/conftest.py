@@ -163,3 +163,14 @@ def combo_factory():
         return CategoryComboFactory(name=name, code=code, categories=cats)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def english_ui(settings):
+    """Messages are asserted on their English text (the msgids), pages and API alike;
+    Vietnamese as the default is covered by tests/web/test_i18n.py."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

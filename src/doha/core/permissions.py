@@ -51,7 +51,6 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "vaccine": READ,
         # Service vaccination is the preventive-medicine centres' own work.
         "vaccination": READ,
-        "vaccinestock": READ,
         "revenue": READ,
     },
     # A facility's clerk registers its needs, capabilities and transfer cases.

@@ -158,7 +158,11 @@ def decide_hold(hold: LotHold, decision: str, *, user=None, note: str = "") -> L
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        hold = LotHold.objects.select_for_update().select_related("lot", "store").get(pk=hold.pk)
+        hold = (
+            LotHold.objects.select_for_update(of=("self",))
+            .select_related("lot", "store")
+            .get(pk=hold.pk)
+        )
         if hold.released_at is not None:
             raise ValidationError({"decision": _("A decision on this hold is already recorded.")})
         if decision == HoldDecision.DISCARD:

@@ -860,7 +860,11 @@ def reconcile_count(count: StockCount, *, user=None) -> list[StockEntry]:
     balance at the count's time, an adjustment dated then (with the line's reason; a loss
     reason makes it wastage). Every lot the ledger holds must have been counted."""
     with transaction.atomic():
-        count = StockCount.objects.select_for_update().select_related("store").get(pk=count.pk)
+        count = (
+            StockCount.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=count.pk)
+        )
         store = count.store
         _authorize(user, store, "change")
         if count.status != CountStatus.OPEN:

@@ -64,6 +64,9 @@ WEIGHT_KG = (Decimal("0.3"), Decimal("300"))
 # Outcomes that make an adverse event serious whatever was ticked (WHO's definition).
 SERIOUS_OUTCOMES = (AefiOutcome.DIED, AefiOutcome.HOSPITALISED, AefiOutcome.SEQUELAE)
 
+# How long a pre-vaccination screening stays valid for giving its doses.
+SCREENING_VALID_FOR = datetime.timedelta(hours=12)
+
 
 def _local(moment: datetime.datetime) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
@@ -467,7 +470,7 @@ def give_dose(
     _authorize(user, Dose, store, "add")
     with transaction.atomic():
         visit = (
-            VaccinationVisit.objects.select_for_update()
+            VaccinationVisit.objects.select_for_update(of=("self",))
             .select_related("client", "store", "store__org_unit", "store__supplied_by")
             .get(pk=visit.pk)
         )
@@ -489,10 +492,15 @@ def give_dose(
                 _("A dose is given after the screening (%(time)s).")
                 % {"time": _local(visit.visited_at)}
             )
-        elif timezone.localdate(moment) != timezone.localdate(visit.visited_at):
+        elif moment - visit.visited_at > SCREENING_VALID_FOR:
+            # The screening answers the client's state now: a dose long after it (a later
+            # session) needs a new screening. A session may run past midnight.
             errors.setdefault("given_at", []).append(
-                _("A dose is given on the day of its screening (%(date)s).")
-                % {"date": timezone.localdate(visit.visited_at).strftime("%d/%m/%Y")}
+                _("A dose is given within %(hours)s hours of its screening (%(time)s).")
+                % {
+                    "hours": int(SCREENING_VALID_FOR.total_seconds() // 3600),
+                    "time": _local(visit.visited_at),
+                }
             )
         if vaccine is None:
             errors["vaccine"] = [_("Choose the vaccine.")]

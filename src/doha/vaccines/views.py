@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import Http404
@@ -97,10 +97,10 @@ class TableListView(ObjectListView):
         return super().get(request, *args, **kwargs)
 
     def cells(self, obj) -> list:
-        raise NotImplementedError(f"{type(self).__name__} must define cells()")
+        raise ImproperlyConfigured(f"{type(self).__name__} must define cells()")
 
     def export_row(self, obj) -> list:
-        raise NotImplementedError(f"{type(self).__name__} must define export_row()")
+        raise ImproperlyConfigured(f"{type(self).__name__} must define export_row()")
 
     def row_key(self, obj) -> str:
         return getattr(obj, "uid", "") or str(obj.pk)
@@ -155,7 +155,7 @@ class FormPageView(ScopedViewMixin, TemplateView):
         return reverse("vaccines:stock")
 
     def perform(self, form) -> str:
-        raise NotImplementedError(f"{type(self).__name__} must define perform()")
+        raise ImproperlyConfigured(f"{type(self).__name__} must define perform()")
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=self.get_form()))
@@ -1007,7 +1007,7 @@ class MovementView(ScopedViewMixin, TemplateView):
         )
 
     def perform(self, form, formset):
-        raise NotImplementedError(f"{type(self).__name__} must define perform()")
+        raise ImproperlyConfigured(f"{type(self).__name__} must define perform()")
 
     def get_context_data(self, **kwargs):
         return {

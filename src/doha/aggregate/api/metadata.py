@@ -37,6 +37,7 @@ from typing import Any
 
 import django
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
@@ -774,7 +775,7 @@ class JsonDhis2View(Dhis2View):
             return web_message(error)
 
     def answer(self, request, **kwargs) -> dict:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define answer().")
 
 
 class MetadataView(JsonDhis2View):

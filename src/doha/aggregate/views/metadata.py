@@ -7,7 +7,7 @@ ignored and export to .xlsx or .csv.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
@@ -66,7 +66,7 @@ class MetadataListView(ObjectListView):
         return super().get_queryset(action).order_by("name")
 
     def row(self, obj) -> list:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define row() for its export.")
 
     def table_row(self, obj) -> list:
         """The cells shown on the page (the first links to the object)."""

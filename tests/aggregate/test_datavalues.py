@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from doha.aggregate import datavalues
 from doha.aggregate.datavalues import (
     ImportSummary,
     InvalidValue,
@@ -243,6 +244,41 @@ def test_create_and_update(existing, users, network, agg):
     assert (s.imported, s.updated, s.ignored, s.deleted) == (1, 1, 1, 0)
     assert stored(agg.opd, "202401", network.tien_du) == "101"
     assert stored(agg.opd, "202403", network.tien_du) == "300"
+
+
+@pytest.mark.parametrize("probe", [1, 1000])
+def test_a_file_starting_with_new_values_classifies_the_stored_ones_too(
+    probe, existing, users, network, agg, monkeypatch
+):
+    # PostgreSQL looks up the file's first values to choose between inserting first and
+    # classifying first: either way every value is counted and written once.
+    monkeypatch.setattr(datavalues, "_PROBE_ROWS", probe)
+    apply_values(users.clerk, [row(agg.opd, "202402", network.tien_du, "")])  # deleted
+    s = apply_values(
+        users.clerk,
+        [
+            row(agg.opd, "202403", network.tien_du, "300"),  # new
+            row(agg.opd, "202401", network.tien_du, "101"),  # exists, changed
+            row(agg.opd, "202402", network.tien_du, "222"),  # deleted before: created again
+            row(agg.opd, "202404", network.tien_du, "400"),  # new
+        ],
+    )
+    assert (s.imported, s.updated, s.ignored, s.deleted) == (3, 1, 0, 0)
+    assert [stored(agg.opd, p, network.tien_du) for p in ("202401", "202402", "202403")] == [
+        "101",
+        "222",
+        "300",
+    ]
+    assert audit_trail(agg.opd, "202402", network.tien_du)[-1][:3] == ("CREATE", None, "222")
+    assert audit_trail(agg.opd, "202401", network.tien_du)[-1][:3] == ("UPDATE", "100", "101")
+    again = apply_values(
+        users.clerk,
+        [
+            row(agg.opd, "202403", network.tien_du, "300"),
+            row(agg.opd, "202401", network.tien_du, "101"),
+        ],
+    )
+    assert (again.imported, again.updated, again.ignored) == (0, 0, 2)
 
 
 def test_create_only_leaves_existing_values(existing, users, network, agg):

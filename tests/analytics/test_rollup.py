@@ -15,6 +15,7 @@ from doha.analytics.rollup_models import RollupBacklog, SubtreeRollup, UnitRollu
 from doha.orgunits import services
 from tests.aggregate.factories import DataSetFactory
 from tests.analytics.conftest import put
+from tests.factories import OrgUnitFactory
 
 
 def snapshot():
@@ -65,7 +66,45 @@ def test_each_entered_value_reaches_every_ancestor(users, network, stats):
         data_element=stats.admissions, org_unit=network.moh, start_date="2024-01-01"
     )
     assert (row.depth, row.total, row.count) == (1, 5.0, 1)
-    assert SubtreeRollup.objects.filter(data_element=stats.admissions).count() == 8
+    # Ministry, DOH and health centre; the commune station has no sub-units: its subtree is
+    # its own values, read from the unit rollup.
+    assert SubtreeRollup.objects.filter(data_element=stats.admissions).count() == 6
+    assert not SubtreeRollup.objects.filter(org_unit=network.tyt_tien_du).exists()
+    result = run_query(
+        users.doh, dx=[stats.admissions.uid], pe=["2024Q1"], ou=[network.tyt_tien_du.uid]
+    )
+    assert result.value(stats.admissions.uid, "2024Q1", network.tyt_tien_du.uid) == 12
+    assert_exact()
+
+
+def test_a_unit_getting_its_first_and_losing_its_last_sub_unit_keeps_its_totals(
+    users, network, stats
+):
+    centre = OrgUnitFactory(code="BN-TTYT-MOI", name="Trung tâm Y tế Mới", parent=network.syt_bn)
+    put(stats.admissions, centre, "202401", 4)
+    put(stats.admissions, network.tyt_tu_son, "202401", 2)
+    assert not SubtreeRollup.objects.filter(org_unit=centre).exists()
+    # Từ Sơn's station moves under the new centre: its first sub-unit.
+    services.move_org_unit(network.tyt_tu_son, centre, datetime.date(2025, 7, 1))
+    result = run_query(users.doh, dx=[stats.admissions.uid], pe=["2024"], ou=[centre.uid])
+    assert result.value(stats.admissions.uid, "2024", centre.uid) == 6
+    assert province_total(users.doh, network, stats.admissions) == 6
+    assert_exact()
+    # And away again to Từ Sơn's centre: the new centre is left with its own value.
+    network.tyt_tu_son.refresh_from_db()
+    services.move_org_unit(network.tyt_tu_son, network.tu_son, datetime.date(2025, 7, 1))
+    result = run_query(
+        users.doh, dx=[stats.admissions.uid], pe=["2024"], ou=[centre.uid, network.tu_son.uid]
+    )
+    assert result.value(stats.admissions.uid, "2024", centre.uid) == 4
+    assert result.value(stats.admissions.uid, "2024", network.tu_son.uid) == 2
+    assert_exact()
+    # A unit created under a unit without sub-units: the parent's totals stay its own.
+    OrgUnitFactory(code="TYT-MOI", name="Trạm Y tế Mới", parent=centre)
+    result = run_query(users.doh, dx=[stats.admissions.uid], pe=["2024"], ou=[centre.uid])
+    assert result.value(stats.admissions.uid, "2024", centre.uid) == 4
+    put(stats.admissions, centre, "202402", 1)
+    assert province_total(users.doh, network, stats.admissions) == 7
     assert_exact()
 
 

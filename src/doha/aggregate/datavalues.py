@@ -20,8 +20,11 @@ Semantics follow DHIS2 2.40 (``DefaultDataValueSetService``):
 Speed: identifiers are resolved once per object (dicts), values are checked in Python and
 written set-wise. On PostgreSQL the values go through ``COPY`` into a temporary table, then
 one ``INSERT ... ON CONFLICT DO NOTHING`` creates the new ones (with their audit rows in the
-same statement); only when some values already existed is the table joined with the stored
-values to classify updates, deletes and unchanged values, again set-wise.
+same statement), in the unique key's order. When some values already exist (the first
+thousand values of the file are looked up to tell), the table is joined with the stored values
+first to classify creates, updates, deletes and unchanged values, and only the rows that change
+are written, again set-wise: a re-import of the same file reads the stored values once and
+writes nothing.
 """
 
 from __future__ import annotations
@@ -1066,6 +1069,26 @@ _IMPORT_COLUMNS = (
 )
 
 
+# How many of a file's first values ``_write_postgresql`` looks up before it chooses between
+# inserting first (all new) and classifying first (some stored).
+_PROBE_ROWS = 1000
+
+
+def _any_stored(cursor) -> bool:
+    """Whether any of the first ``_PROBE_ROWS`` values of ``_dv_import`` is stored already
+    (deleted or not): a few index look-ups that spare a re-import a vain insert attempt."""
+    dv = DataValue._meta.db_table
+    cursor.execute(
+        f"""SELECT EXISTS (
+            SELECT 1 FROM (SELECT * FROM _dv_import LIMIT {_PROBE_ROWS}) t
+            JOIN {dv} d ON d.data_element_id = t.data_element_id AND d.period = t.period
+                AND d.org_unit_id = t.org_unit_id AND d.category_option_combo_id = t.coc_id
+                AND d.attribute_option_combo_id = t.aoc_id
+        )"""
+    )
+    return cursor.fetchone()[0]
+
+
 def _write_postgresql(prepared, strategy, dry_run, now, username):
     """PostgreSQL: COPY into a temporary table, then set-wise SQL (see the module docstring)."""
     dv = DataValue._meta.db_table
@@ -1090,8 +1113,10 @@ def _write_postgresql(prepared, strategy, dry_run, now, username):
                 write(row)
 
         inserted = 0
-        if not dry_run and strategy in (CREATE_AND_UPDATE, CREATE):
-            # New values in one statement, with their audit rows.
+        if not dry_run and strategy in (CREATE_AND_UPDATE, CREATE) and not _any_stored(cursor):
+            # The file's first values are all new (a new month's file): insert them all in
+            # one statement, with their audit rows, in the unique key's order (the index is
+            # then written page after page); what existed already is classified below.
             cursor.execute(
                 f"""WITH ins AS (
                     INSERT INTO {dv} (data_element_id, period, period_type, start_date,
@@ -1103,6 +1128,7 @@ def _write_postgresql(prepared, strategy, dry_run, now, username):
                         COALESCE(comment, ''), COALESCE(follow_up, false), false,
                         %(now)s, %(now)s
                     FROM _dv_import WHERE op = 'V'
+                    ORDER BY data_element_id, period, org_unit_id, coc_id, aoc_id
                     ON CONFLICT ON CONSTRAINT datavalue_key DO NOTHING
                     RETURNING data_element_id, period, org_unit_id, category_option_combo_id,
                         attribute_option_combo_id, value
@@ -1124,8 +1150,9 @@ def _write_postgresql(prepared, strategy, dry_run, now, username):
             cursor.execute("DROP TABLE _dv_import")
             return counts, keys
 
-        # Some values existed (or the import only updates/deletes): classify each one against
-        # the stored value. Rows inserted just above are 'A' (already done).
+        # Some values exist (a re-import, a corrected file, an import that only updates or
+        # deletes): classify each one against the stored value first, then write only what
+        # changes. Rows inserted just above, if any, are 'A' (already done).
         cursor.execute("ANALYZE _dv_import")
         cursor.execute(
             f"""CREATE TEMPORARY TABLE _dv_plan AS
@@ -1153,7 +1180,12 @@ def _write_postgresql(prepared, strategy, dry_run, now, username):
                 AND d.attribute_option_combo_id = t.aoc_id""",
             params,
         )
-        if not dry_run:
+        cursor.execute("SELECT action, count(*) FROM _dv_plan GROUP BY action")
+        for action, count in cursor.fetchall():
+            if action != "A":  # counted from the INSERT above
+                counts[action] = count
+        # Only the statements that have rows to write run (a re-import runs none).
+        if not dry_run and counts["C"]:
             cursor.execute(
                 f"""INSERT INTO {dv} (data_element_id, period, period_type, start_date,
                     end_date, org_unit_id, category_option_combo_id, attribute_option_combo_id,
@@ -1163,9 +1195,11 @@ def _write_postgresql(prepared, strategy, dry_run, now, username):
                     coc_id, aoc_id, value, numeric_value, stored_by, COALESCE(comment, ''),
                     COALESCE(follow_up, false), false, %(now)s, %(now)s
                 FROM _dv_plan WHERE action = 'C'
+                ORDER BY data_element_id, period, org_unit_id, coc_id, aoc_id
                 ON CONFLICT ON CONSTRAINT datavalue_key DO NOTHING""",
                 params,
             )
+        if not dry_run and counts["U"] + counts["D"] + counts["R"]:
             cursor.execute(
                 f"""UPDATE {dv} d SET
                     value = CASE WHEN p.action = 'D' OR p.op = 'C' THEN d.value
@@ -1185,6 +1219,7 @@ def _write_postgresql(prepared, strategy, dry_run, now, username):
                 WHERE d.id = p.dv_id AND p.action IN ('U', 'D', 'R')""",
                 params,
             )
+        if not dry_run and counts["C"] + counts["U"] + counts["D"] + counts["R"]:
             cursor.execute(
                 f"""INSERT INTO {audit} (data_element_id, period, org_unit_id,
                     category_option_combo_id, attribute_option_combo_id, previous_value, value,
@@ -1199,10 +1234,6 @@ def _write_postgresql(prepared, strategy, dry_run, now, username):
                 FROM _dv_plan WHERE action IN ('C', 'R', 'U', 'D')""",
                 params,
             )
-        cursor.execute("SELECT action, count(*) FROM _dv_plan GROUP BY action")
-        for action, count in cursor.fetchall():
-            if action != "A":  # counted from the INSERT above
-                counts[action] = count
         changed = total - counts["I"]
         keys = set()
         if dry_run or changed == 0:

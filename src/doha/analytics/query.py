@@ -29,7 +29,8 @@ unit where it stood on that date (``OrgUnitHierarchy``), the day before the 2025
 only values of units inside it are counted.
 
 Performance: totals of ``SUM``/``COUNT``/``AVERAGE`` data elements by today's tree read
-``SubtreeRollup`` (one row per unit, element and stored period, for the whole subtree), so
+``SubtreeRollup`` (one row per unit, element and stored period, for the whole subtree;
+``UnitRollup`` for a unit without children, which is its own subtree), so
 "5 elements by province by quarter" sums a few thousand rows whatever the number of
 values. Other cases group ``UnitRollup`` (or the data values, for disaggregations) by the
 ancestor at the requested level: a unit's path is "/uid/uid/.../" with 11-character UIDs,
@@ -461,10 +462,15 @@ class _Engine:
             self._grouped(unit_source, grouped_unit, cells)
         if grouped_raw:
             self._grouped(raw_source, grouped_raw, cells)
-        if per_unit_unit:
-            self._per_unit(unit_source, per_unit_unit, cells)
-        if per_unit_raw:
-            self._per_unit(raw_source, per_unit_raw, cells)
+        for source, per_unit in ((unit_source, per_unit_unit), (raw_source, per_unit_raw)):
+            last = {
+                r: e for r, e in per_unit.items() if self.aggregation(e) == AggregationType.LAST
+            }
+            if last:
+                self._per_unit(source, last, cells, latest_only=True)
+            if len(last) < len(per_unit):
+                rest = {r: e for r, e in per_unit.items() if r not in last}
+                self._per_unit(source, rest, cells)
         return cells
 
     # -- helpers
@@ -518,7 +524,17 @@ class _Engine:
     # -- today's tree, totals: the subtree rollup
 
     def _subtree(self, refs, cells):
-        table = _q(SubtreeRollup._meta.db_table)
+        # Units with children have subtree rows; a unit without is its own subtree.
+        parents = rollup.with_children(self.unit_ids)
+        sources = (
+            (_q(SubtreeRollup._meta.db_table), parents),
+            (_q(UnitRollup._meta.db_table), self.unit_ids.keys() - parents),
+        )
+        for table, unit_ids in sources:
+            if unit_ids:
+                self._subtree_from(table, unit_ids, refs, cells)
+
+    def _subtree_from(self, table, unit_ids, refs, cells):
         by_element = defaultdict(list)
         for ref, element in refs.items():
             by_element[element.pk].append(ref)
@@ -527,7 +543,7 @@ class _Engine:
                 f"SELECT t.data_element_id, t.org_unit_id, {_case(periods, 't.start_date')}, "
                 f"SUM(t.total), SUM(t.{_q('count')}) FROM {table} t "
                 f"WHERE t.data_element_id IN ({_ids(by_element)}) "
-                f"AND t.org_unit_id IN ({_ids(self.unit_ids)}) "
+                f"AND t.org_unit_id IN ({_ids(unit_ids)}) "
                 f"AND t.start_date >= {_lit(min(p.start for p in periods))} "
                 f"AND t.start_date <= {_lit(max(p.end for p in periods))} "
                 f"AND t.period_type IN ({_types_upto(period_type)}) "
@@ -592,7 +608,21 @@ class _Engine:
             self._containing[key] = period_containing(start, period_type).id
         return self._containing[key]
 
-    def _per_unit(self, source, refs, cells):
+    def _requested_periods_sql(self) -> str:
+        """The requested periods as a derived table ``p (idx, s, e)`` (portable SQL)."""
+        date = "DATE " if connection.vendor == "postgresql" else ""
+        return " UNION ALL ".join(
+            f"SELECT {index} AS idx, {date}{_lit(p.start)} AS s, {date}{_lit(p.end)} AS e"
+            for index, p in enumerate(self.periods)
+        )
+
+    def _per_unit(self, source, refs, cells, latest_only=False):
+        """Each unit's value per requested period, summed by the ancestor asked for.
+
+        Only stored periods that overlap a requested period are read. With ``latest_only``
+        (LAST), the database keeps, per unit, stored period type and requested period, only
+        the latest stored periods: the rows the choice below can pick (a few per unit
+        instead of every month between the first and the last requested period)."""
         path, join = self._path()
         element_ids = _ids(e.pk for e in refs.values())
         scope_sql, scope_params = self._scope_sql()
@@ -600,21 +630,39 @@ class _Engine:
         first = min(p.start for p in self.periods)
         last = max(p.end for p in self.periods)
         wanted = {t: {p.id: p for p in ps} for t, ps in self.by_type.items()}
+        columns = ", ".join(f"c{i}" for i in range(width + 6))
         for depth, paths in self.units_by_depth.items():
             ancestor = f"SUBSTR({path}, 1, {1 + STEP * depth})"
             item_sql, item_params = "", []
             if len(paths) <= 500:
                 item_sql = f" AND {ancestor} IN ({', '.join(['%s'] * len(paths))})"
                 item_params = sorted(paths)
-            sql = (
-                f"SELECT {source.group}, v.org_unit_id, {ancestor}, v.period_type, "
-                f"v.start_date, v.end_date, SUM({source.total}) "
+            keys = ", ".join(
+                f"{column} AS c{i}" for i, column in enumerate(source.group.split(", "))
+            )
+            group = ", ".join(str(i) for i in range(1, width + 6)) + ", p.idx"
+            latest = ""
+            if latest_only:
+                partition = ", ".join(
+                    [*source.group.split(", "), "v.org_unit_id", "v.period_type", "p.idx"]
+                )
+                latest = f", MAX(v.start_date) OVER (PARTITION BY {partition}) AS latest"
+            inner = (
+                f"SELECT {keys}, v.org_unit_id AS c{width}, {ancestor} AS c{width + 1}, "
+                f"v.period_type AS c{width + 2}, v.start_date AS c{width + 3}, "
+                f"v.end_date AS c{width + 4}, SUM({source.total}) AS c{width + 5}, "
+                f"p.idx AS idx{latest} "
                 f"FROM {source.table} v JOIN {_q(OrgUnit._meta.db_table)} o "
                 f"ON o.id = v.org_unit_id{join} "
+                f"JOIN ({self._requested_periods_sql()}) p "
+                f"ON v.start_date <= p.e AND v.end_date >= p.s "
                 f"WHERE v.data_element_id IN ({element_ids}) "
                 f"AND v.start_date <= {_lit(last)} AND v.end_date >= {_lit(first)}"
                 f"{source.where}{scope_sql}{item_sql} "
-                f"GROUP BY {', '.join(str(i) for i in range(1, width + 6))}"
+                f"GROUP BY {group}"
+            )
+            sql = f"SELECT {columns} FROM ({inner}) x" + (
+                f" WHERE x.c{width + 3} = x.latest" if latest_only else ""
             )
             params = [*source.where_params, *scope_params, *item_params]
             # (ref key, coc, unit, ancestor, period id) -> ([inside rows], [carry rows])
@@ -623,7 +671,12 @@ class _Engine:
             totals = defaultdict(float)
             rows = _fetch(sql, params)
             self._name_combos(rows, width)
+            seen = set()
             for row in rows:
+                # A stored period that overlaps two requested ones comes twice: count it once.
+                if row[:-1] in seen:
+                    continue
+                seen.add(row[:-1])
                 keys = row[:width]
                 unit_id, anc, period_type, start, end, total = row[width:]
                 if anc not in paths:

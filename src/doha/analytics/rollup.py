@@ -16,6 +16,11 @@ Three ways in, one result:
 ``refresh_all()`` rebuilds everything from the data values; ``refresh(pairs)`` rebuilds
 some (data element, period start) slices. Both run bottom-up: each unit's subtree row is
 its own values plus its children's subtree rows, one SQL statement per tree level.
+
+Units without children (most of them: commune stations) have no subtree rows: their subtree
+is the unit itself, and the query reads ``UnitRollup`` for them. Rows a unit kept from when
+it had children are not read nor kept up to date; when a unit gets its first child (a new
+unit, a move), its subtree rows are rebuilt from its own values first (``_become_parent``).
 """
 
 from __future__ import annotations
@@ -82,6 +87,15 @@ def _on_values_changed(sender, keys=None, **kwargs):
         apply_changes(keys)
 
 
+@receiver(post_save, sender=OrgUnit, dispatch_uid="analytics-rollup-new-unit")
+def _follow_new_unit(sender, instance, created, raw=False, **kwargs):
+    """A new unit under a unit that had no children: the parent's subtree rows start."""
+    if raw or not created or not instance.parent_id:
+        return
+    if not OrgUnit.objects.filter(parent_id=instance.parent_id).exclude(pk=instance.pk).exists():
+        _become_parent(instance.parent_id)
+
+
 @receiver(pre_save, sender=OrgUnitHierarchy, dispatch_uid="analytics-rollup-old-place")
 def _remember_old_place(sender, instance, update_fields=None, raw=False, **kwargs):
     if raw or instance.pk is None:
@@ -145,18 +159,55 @@ def _upsert_subtree(rows: list[tuple]) -> None:
     ).delete()
 
 
+def with_children(unit_ids: Iterable[int]) -> set[int]:
+    """Those of ``unit_ids`` that have child units (and so subtree rows)."""
+    unit_ids = set(unit_ids)
+    found = set()
+    ids = sorted(unit_ids)
+    for start in range(0, len(ids), 500):
+        found.update(
+            OrgUnit.objects.filter(parent_id__in=ids[start : start + 500])
+            .values_list("parent_id", flat=True)
+            .distinct()
+        )
+    return found
+
+
 def _ancestors_of(unit_ids: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
-    """For each unit id: [(ancestor id, ancestor depth)] from the root down to the unit."""
+    """For each unit id: [(ancestor id, ancestor depth)] from the root down to the unit,
+    the unit itself only when it has children (the units that keep subtree rows)."""
     paths = dict(OrgUnit.objects.filter(id__in=set(unit_ids)).values_list("id", "path"))
     uids = {uid for path in paths.values() for uid in ancestor_uids(path)}
     found = {
         uid: (pk, depth)
         for uid, pk, depth in OrgUnit.objects.filter(uid__in=uids).values_list("uid", "id", "depth")
     }
+    parents = with_children(paths)
     return {
-        unit_id: [found[uid] for uid in ancestor_uids(path) if uid in found]
+        unit_id: [
+            found[uid]
+            for uid in ancestor_uids(path)
+            if uid in found and (found[uid][0] != unit_id or unit_id in parents)
+        ]
         for unit_id, path in paths.items()
     }
+
+
+def _become_parent(unit_id: int) -> None:
+    """Start the subtree rows of a unit that is getting its first child: its own values
+    (rows left from an earlier time with children are stale and go)."""
+    unit, subtree, ou, _dv = _tables()
+    count = _q("count")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {subtree} WHERE org_unit_id = %s", [unit_id])
+        cursor.execute(
+            f"INSERT INTO {subtree} (data_element_id, org_unit_id, depth, period_type, "
+            f"start_date, end_date, total, {count}) "
+            f"SELECT v.data_element_id, v.org_unit_id, o.depth, v.period_type, v.start_date, "
+            f"v.end_date, v.total, v.{count} FROM {unit} v JOIN {ou} o ON o.id = v.org_unit_id "
+            f"WHERE v.org_unit_id = %s",
+            [unit_id],
+        )
 
 
 @transaction.atomic
@@ -280,11 +331,21 @@ def move_subtree(unit_id: int, old_path: str, new_path: str) -> None:
             "uid", "id", "depth"
         )
     )
+    # The moved unit's subtree: its subtree rows, or its own values when it has no children.
+    source = SubtreeRollup if with_children([unit_id]) else UnitRollup
     totals = list(
-        SubtreeRollup.objects.filter(org_unit_id=unit_id).values_list(
+        source.objects.filter(org_unit_id=unit_id).values_list(
             "data_element_id", "period_type", "start_date", "end_date", "total", "count"
         )
     )
+    parent_ids = dict(
+        OrgUnit.objects.filter(uid__in=[*old[-1:], *new[-1:]]).values_list("uid", "id")
+    )
+    new_parent_id = parent_ids.get(new[-1]) if new else None
+    if new_parent_id is not None and not (
+        OrgUnit.objects.filter(parent_id=new_parent_id).exclude(pk=unit_id).exists()
+    ):
+        _become_parent(new_parent_id)
     rows = []
     for uids, sign in ((leaving, -1), (joining, 1)):
         for uid in uids:
@@ -294,6 +355,10 @@ def move_subtree(unit_id: int, old_path: str, new_path: str) -> None:
             for de, period_type, start, end, total, count in totals:
                 rows.append((de, pk, depth, period_type, start, end, sign * total, sign * count))
     _upsert_subtree(rows)
+    old_parent_id = parent_ids.get(old[-1]) if old else None
+    if old_parent_id is not None and not with_children([old_parent_id]):
+        # Its last child left: the query reads its own values now.
+        SubtreeRollup.objects.filter(org_unit_id=old_parent_id).delete()
     shift = (len(new) + 1) - (len(old) + 1)
     if shift:
         _unit, subtree, ou, _dv = _tables()
@@ -357,7 +422,10 @@ def refresh(pairs=None) -> None:
         )
         cursor.execute(f"SELECT MAX(depth) FROM {ou}")
         deepest = cursor.fetchone()[0] or 0
-        for level in range(deepest, 0, -1):
+        has_children = f"EXISTS (SELECT 1 FROM {ou} c WHERE c.parent_id = o.id)"
+        for level in range(deepest - 1, 0, -1):
+            # A unit with children: its own values, its children's subtree rows, and the
+            # own values of its children that have no children (and no subtree rows).
             cursor.execute(
                 f"INSERT INTO {subtree} (data_element_id, org_unit_id, depth, period_type, "
                 f"start_date, end_date, total, {count}) "
@@ -366,13 +434,20 @@ def refresh(pairs=None) -> None:
                 f"  SELECT v.data_element_id AS de, v.org_unit_id AS ou, v.period_type AS pt,"
                 f"   v.start_date AS st, v.end_date AS en, v.total AS tot, v.{count} AS cnt"
                 f"  FROM {unit} v JOIN {ou} o ON o.id = v.org_unit_id"
-                f"  WHERE o.depth = {int(level)} AND {_pairs_condition('v', pairs)}"
+                f"  WHERE o.depth = {int(level)} AND {has_children}"
+                f"  AND {_pairs_condition('v', pairs)}"
                 f"  UNION ALL"
                 f"  SELECT t.data_element_id, o.parent_id, t.period_type, t.start_date,"
                 f"   t.end_date, t.total, t.{count}"
                 f"  FROM {subtree} t JOIN {ou} o ON o.id = t.org_unit_id"
                 f"  WHERE t.depth = {int(level) + 1} AND o.parent_id IS NOT NULL"
-                f"  AND {_pairs_condition('t', pairs)}"
+                f"  AND {has_children} AND {_pairs_condition('t', pairs)}"
+                f"  UNION ALL"
+                f"  SELECT v.data_element_id, o.parent_id, v.period_type, v.start_date,"
+                f"   v.end_date, v.total, v.{count}"
+                f"  FROM {unit} v JOIN {ou} o ON o.id = v.org_unit_id"
+                f"  WHERE o.depth = {int(level) + 1} AND o.parent_id IS NOT NULL"
+                f"  AND NOT {has_children} AND {_pairs_condition('v', pairs)}"
                 f") x GROUP BY x.de, x.ou, x.pt, x.st ORDER BY x.de, x.ou, x.pt, x.st"
             )
 

@@ -17,14 +17,21 @@ from django.utils.translation import gettext_lazy as _
 
 
 class UnitRollup(models.Model):
+    # No plain index on either key: ``unitrollup_key`` leads with the data element and
+    # ``unitrollup_unit`` with the org unit, and each extra index slows every rebuild.
     data_element = models.ForeignKey(
         "aggregate.DataElement",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
     )
     org_unit = models.ForeignKey(
-        "orgunits.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "orgunits.OrgUnit",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     period_type = models.CharField(max_length=20)
     start_date = models.DateField()
@@ -58,6 +65,7 @@ class SubtreeRollup(models.Model):
         "aggregate.DataElement",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
     )
     org_unit = models.ForeignKey(

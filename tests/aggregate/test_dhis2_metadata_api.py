@@ -42,7 +42,7 @@ def test_list_has_pager_first_and_id_display_name_by_default(users, world):
     assert response.status_code == 200
     body = response.json()
     assert list(body) == ["pager", "dataElements"]
-    assert body["pager"] == {"page": 1, "pageCount": 1, "total": 24, "pageSize": 50}
+    assert body["pager"] == {"page": 1, "pageCount": 1, "total": 27, "pageSize": 50}
     assert all(set(item) == {"id", "displayName"} for item in body["dataElements"])
     names = [item["displayName"] for item in body["dataElements"]]
     assert "Lượt khám bệnh" in names
@@ -51,15 +51,15 @@ def test_list_has_pager_first_and_id_display_name_by_default(users, world):
 def test_paging_next_and_previous_pages(users, world):
     body = get(users.viewer, "/api/dataElements.json", page=2, pageSize=10).json()
     pager = body["pager"]
-    assert (pager["page"], pager["pageCount"], pager["total"], pager["pageSize"]) == (2, 3, 24, 10)
+    assert (pager["page"], pager["pageCount"], pager["total"], pager["pageSize"]) == (2, 3, 27, 10)
     assert pager["nextPage"].startswith("http://testserver/api/dataElements.json?")
     assert "page=3" in pager["nextPage"] and "pageSize=10" in pager["nextPage"]
     assert "page=1" in pager["prevPage"]
     assert len(body["dataElements"]) == 10
     last = get(users.viewer, "/api/dataElements", page=3, pageSize=10).json()
-    assert len(last["dataElements"]) == 4 and "nextPage" not in last["pager"]
+    assert len(last["dataElements"]) == 7 and "nextPage" not in last["pager"]
     everything = get(users.viewer, "/api/dataElements", paging="false").json()
-    assert "pager" not in everything and len(everything["dataElements"]) == 24
+    assert "pager" not in everything and len(everything["dataElements"]) == 27
 
 
 def test_fields_with_nested_objects_and_presets(users, world):
@@ -126,7 +126,7 @@ def test_filters_and_root_junction(users, world):
         + ["ACT_ROTATION_STAFF", "ACT_TRANSFERS_ACCEPTED"]
     )
     assert len(codes(filter="categoryCombo.code:eq:CC_SEX")) == 4
-    assert len(codes(filter="zeroIsSignificant:eq:true")) == 4
+    assert len(codes(filter="zeroIsSignificant:eq:true")) == 5  # with SVC_AEFI
     assert codes(filter="identifiable:token:dan so") == []  # DHIS2's token is accent-sensitive
     assert codes(query="dan so") == ["POPULATION"]  # query= ignores accents, as users type
     ordered = get(users.viewer, "/api/dataElements", fields="code", order="code:desc").json()

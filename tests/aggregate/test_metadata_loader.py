@@ -138,7 +138,7 @@ def test_data_sets_sections_indicators_and_rules():
 
 def test_loading_twice_changes_nothing():
     first = load_default_metadata()
-    assert first["dataElements"]["created"] == 24
+    assert first["dataElements"]["created"] == 27
     counts = {
         model: model.objects.count()
         for model in (DataElement, DataSet, CategoryOptionCombo, Indicator, ValidationRule)
@@ -155,7 +155,7 @@ def test_a_changed_file_updates_by_uid_and_keeps_assignments(network):
     document = default_document()
     document["dataElements"][0]["name"] = "Lượt khám bệnh (mọi khoa)"
     counts = load_metadata(document)
-    assert counts["dataElements"] == {"created": 0, "updated": 1, "unchanged": 23}
+    assert counts["dataElements"] == {"created": 0, "updated": 1, "unchanged": 26}
     assert DataElement.objects.get(code="OPD_VISITS").name == "Lượt khám bệnh (mọi khoa)"
     assert list(monthly.org_units.all()) == [network.tien_du]
 
@@ -199,10 +199,10 @@ def test_a_duplicate_name_under_another_uid_is_refused():
 def test_command_loads_the_default_file_and_reports_counts(tmp_path):
     out = io.StringIO()
     call_command("load_metadata", stdout=out)
-    assert "dataElements: created 24, updated 0, unchanged 0" in out.getvalue()
+    assert "dataElements: created 27, updated 0, unchanged 0" in out.getvalue()
     out = io.StringIO()
     call_command("load_metadata", stdout=out)
-    assert "dataElements: created 0, updated 0, unchanged 24" in out.getvalue()
+    assert "dataElements: created 0, updated 0, unchanged 27" in out.getvalue()
 
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"dataElements": [{"id": "bad", "name": "X"}]}))

@@ -102,7 +102,7 @@ def test_search_ignores_accents_and_export_follows_the_filter(users, world):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 6  # header and the five computed elements
+    assert len(rows) == 9  # header, the five activity and three service elements
     codes = {row[2] for row in rows[1:]}
     assert "ACT_DONATION_VALUE" in codes and "OPD_VISITS" not in codes
     csv = client.get("/statistics/indicators/", {"q": "chuyen tuyen", "export": "csv"})

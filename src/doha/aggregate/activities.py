@@ -478,3 +478,18 @@ def recompute_for(org_unit, date: datetime.date, until: datetime.date | None = N
     if end < date:
         date, end = end, date
     return compute_activities(date, end, org_units=[org_unit])
+
+
+# ------------------------------------------------------------------------------ hooks
+
+
+def on_record_changed(sender, org_unit, first, last=None, **kwargs):
+    """Receiver of ``doha.core.signals.record_changed`` (connected in the app's ``ready``):
+    a vaccination record (receipt, dose, adverse event) recomputes the unit's service
+    figures, any other activity record its activity figures. It runs after the change was
+    committed; a failure is logged by the sender and never undoes the record."""
+    if getattr(getattr(sender, "_meta", None), "app_label", None) == "vaccines":
+        from doha.aggregate import services_figures
+
+        return services_figures.recompute_for(org_unit, first, last)
+    return recompute_for(org_unit, first, last)

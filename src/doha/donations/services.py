@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from doha.core.scope import can, in_scope
+from doha.core.signals import notify_records_changed
 from doha.donations.models import Donation, DonationItem
 
 
@@ -93,6 +94,11 @@ def save_donation(donation: Donation, items: list[DonationItem], *, user=None) -
         )
     if errors:
         raise ValidationError({k: v for k, v in errors.items() if v})
+    before = (
+        Donation.objects.filter(pk=donation.pk).values_list("recipient_id", "date").first()
+        if donation.pk
+        else None
+    )
     donation.save()
     donation.items.all().delete()
     for item in items:
@@ -100,4 +106,9 @@ def save_donation(donation: Donation, items: list[DonationItem], *, user=None) -
         item.donation = donation
         _compute_value(item)
         item.save()
+    # The recipient's monthly donation value: the old month (and recipient) and the new.
+    changes = [(donation.recipient, donation.date, None)]
+    if before is not None and before != (donation.recipient_id, donation.date):
+        changes.insert(0, (before[0], before[1], None))
+    notify_records_changed(Donation, changes)
     return donation

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doha.core.scope import in_scope
+from doha.core.signals import notify_records_changed
 from doha.rotations.models import Rotation, RotationStatus
 
 OUTPUT_FIELDS = ("patients_examined", "surgeries", "techniques_transferred", "people_trained")
@@ -180,7 +181,16 @@ def create_rotation(rotation: Rotation, *, techniques=None, user=None) -> Rotati
     rotation.full_clean(exclude=["techniques"], validate_unique=False)
     rotation.save()
     _save_techniques(rotation, techniques)
+    _notify(rotation)
     return rotation
+
+
+def _notify(*rotations) -> None:
+    """The receiving facilities' monthly figures over the rotations' spans (old and new
+    span on an edit) are recomputed once the change is committed."""
+    notify_records_changed(
+        Rotation, [(r.to_facility, r.start, r.end) for r in rotations if r is not None]
+    )
 
 
 @transaction.atomic
@@ -194,6 +204,7 @@ def update_rotation(rotation: Rotation, *, techniques=None, user=None) -> Rotati
     validate(rotation, user=user)
     rotation.save()
     _save_techniques(rotation, techniques)
+    _notify(stored, rotation)
     return rotation
 
 
@@ -206,6 +217,7 @@ def cancel_rotation(rotation: Rotation, *, reason: str = "", user=None) -> Rotat
     rotation.status = RotationStatus.CANCELLED
     rotation.cancel_reason = reason.strip()
     rotation.save(update_fields=["status", "cancel_reason", "last_updated"])
+    _notify(rotation)
     return rotation
 
 

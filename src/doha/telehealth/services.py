@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from doha.core.scope import can, in_scope
+from doha.core.signals import notify_records_changed
 from doha.telehealth.models import Attendance, Consultation, Outcome, TeleEducationSession
 
 
@@ -64,9 +65,21 @@ def save_consultation(consultation: Consultation, participants=None, *, user=Non
         )
     if errors:
         raise ValidationError(errors)
+    before = (
+        Consultation.objects.filter(pk=consultation.pk)
+        .values_list("requesting_id", "requested_at")
+        .first()
+        if consultation.pk
+        else None
+    )
     consultation.save()
     if participants is not None:
         consultation.participants.set(participants)
+    # The requesting facility's monthly count: the old month (and facility) and the new.
+    changes = [(consultation.requesting, consultation.requested_at, None)]
+    if before is not None and before != (consultation.requesting_id, consultation.requested_at):
+        changes.insert(0, (before[0], before[1], None))
+    notify_records_changed(Consultation, changes)
     return consultation
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doha.core.scope import can, in_scope
+from doha.core.signals import notify_record_changed, notify_records_changed
 from doha.people import services as people_services
 from doha.people.models import CmeEntry, CmeSource, HealthWorker
 from doha.training.models import Course, CourseStatus, Enrolment, Result
@@ -71,6 +72,7 @@ def _check_course(course: Course):
 @transaction.atomic
 def save_course(course: Course, *, user=None) -> Course:
     """Create or update a course (the organiser, before and after, must be the user's)."""
+    previous = None
     if course.pk:
         previous = Course.objects.select_related("organiser").get(pk=course.pk)
         _authorize(user, previous)
@@ -85,6 +87,23 @@ def save_course(course: Course, *, user=None) -> Course:
     _check_course(course)
     _authorize(user, course, "change" if course.pk else "add")
     course.save()
+    if previous is not None and (
+        previous.end_date != course.end_date or previous.status != course.status
+    ):
+        # Its passed workers count in the month the course ends (not when it is cancelled).
+        facilities = set(
+            course.enrolments.filter(result=Result.PASSED).values_list(
+                "worker__facility_id", flat=True
+            )
+        )
+        notify_records_changed(
+            Course,
+            [
+                (unit, day, None)
+                for unit in facilities
+                for day in (previous.end_date, course.end_date)
+            ],
+        )
     return course
 
 
@@ -207,4 +226,7 @@ def record_result(
         enrolment.result_date = today if result != Result.PENDING else None
     enrolment.result = result
     enrolment.save()
+    if was_passed != (result == Result.PASSED):
+        # The worker's facility counts the people who passed a course ending in the month.
+        notify_record_changed(Enrolment, enrolment.worker.facility, course.end_date)
     return enrolment

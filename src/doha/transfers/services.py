@@ -32,6 +32,7 @@ from doha.catalog import services as catalog_services
 from doha.catalog.models import LEVEL_ORDER, FacilityCapability
 from doha.core.permissions import Role
 from doha.core.scope import can, in_scope
+from doha.core.signals import notify_record_changed
 from doha.orgunits.models import TechnicalLevel
 from doha.programmes.models import NeedStatus, Programme, ProgrammeStatus
 from doha.transfers.models import (
@@ -454,6 +455,9 @@ def transition(
         recorded_by=user,
     )
     _attach(step, files)
+    if to_state == TransferState.ACCEPTED:
+        # The receiving facility's "transfers accepted" figure of that month.
+        notify_record_changed(TechniqueTransfer, transfer.recipient, date)
     return transfer
 
 

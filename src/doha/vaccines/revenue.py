@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from doha.core import tabular
 from doha.core.scope import can, in_scope, user_scope_path
+from doha.core.signals import notify_record_changed
 from doha.core.text import search_terms
 from doha.orgunits.models import OrgUnit
 from doha.vaccines.models import (
@@ -317,7 +318,9 @@ def record_receipt(
                 for item in items:
                     item.receipt = receipt
                     item.save()
-                return receipt
+            # The unit's revenue by source of the month (once the receipt is committed).
+            notify_record_changed(Receipt, unit, day)
+            return receipt
         except IntegrityError:
             continue  # another cashier took the number at the same moment
     raise ValidationError({"number": _("Could not number the receipt; try again.")})
@@ -365,6 +368,7 @@ def add_dose_payment(visit: VaccinationVisit, dose: Dose, *, payment_method=None
     )
     receipt.amount = receipt.items.aggregate(total=Sum("amount"))["total"] or 0
     receipt.save()
+    notify_record_changed(Receipt, receipt.org_unit, receipt.date)
     return receipt
 
 
@@ -380,6 +384,7 @@ def cancel_receipt(receipt: Receipt, reason: str, user=None) -> Receipt:
     receipt.cancelled_at = timezone.now()
     receipt.cancel_reason = reason.strip()[:300]
     receipt.save()
+    notify_record_changed(Receipt, receipt.org_unit, receipt.date)
     return receipt
 
 

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from doha.core import tabular
 from doha.core.scope import can, in_scope, user_scope_path
+from doha.core.signals import notify_record_changed
 from doha.people.models import HealthWorker
 from doha.vaccines import revenue, schedule, stock
 from doha.vaccines.clients import ADULT_AGE_YEARS, age_in_months, age_parts
@@ -554,6 +555,8 @@ def give_dose(
             visit.observation_started_at = moment
         visit.observation_ended_at = None
         visit.save()
+        # The unit's doses by antigen (and its AEFI figures, zeros included) of the month.
+        notify_record_changed(Dose, store.org_unit, moment)
         return dose
 
 
@@ -668,6 +671,7 @@ def record_aefi(
     if aefi.severity == AefiSeverity.SERIOUS:
         aefi.reported_to_doh_at = timezone.now()
     aefi.save()
+    notify_record_changed(Aefi, store.org_unit, aefi.onset_at)
     return aefi
 
 
@@ -687,6 +691,7 @@ def update_aefi(aefi: Aefi, *, severity: str, outcome: str, treatment: str = "",
     if aefi.severity == AefiSeverity.SERIOUS and aefi.reported_to_doh_at is None:
         aefi.reported_to_doh_at = timezone.now()
     aefi.save()
+    notify_record_changed(Aefi, aefi.dose.visit.store.org_unit, aefi.onset_at)
     return aefi
 
 

@@ -15,6 +15,9 @@ DEFAULT_MONTHS = 36
 
 
 class Command(BaseCommand):
+    # What the command computes (``compute_services`` reuses the command with its own).
+    compute = staticmethod(compute_activities)
+    stored_by = STORED_BY
     help = (
         "Compute the activity figures (transfers accepted, rotation staff, people trained, "
         "remote consultations, donation value) per facility and month from the records, and "
@@ -59,7 +62,8 @@ class Command(BaseCommand):
                 units.append(unit)
         try:
             months = months_between(start, end)
-            summary = compute_activities(months[0], months[-1], org_units=units, dry_run=dry_run)
+            summary = self.compute(months[0], months[-1], org_units=units, dry_run=dry_run)
+            self.summary = summary
         except ActivityError as exc:
             raise CommandError(str(exc)) from exc
         if not summary.elements:
@@ -71,7 +75,7 @@ class Command(BaseCommand):
         verb = "would be" if dry_run else "were"
         self.stdout.write(
             f"{summary.periods[0]}–{summary.periods[-1]} ({len(summary.periods)} months, "
-            f"{summary.elements} data elements, stored by {STORED_BY}): "
+            f"{summary.elements} data elements, stored by {self.stored_by}): "
             f"{summary.created} values {verb} created, {summary.updated} updated, "
             f"{summary.deleted} deleted; {summary.unchanged} unchanged."
         )

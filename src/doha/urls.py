@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from doha.web import views as web_views
 
@@ -30,6 +30,7 @@ urlpatterns = [
     path("vaccines/", include("doha.vaccines.urls")),
     path("statistics/", include("doha.aggregate.urls")),
     path("analytics/", include("doha.analytics.urls")),
+    path("reports/", include("doha.reports.urls")),
     path("api/", include("doha.orgunits.api.urls")),
     path("api/", include("doha.programmes.api.urls")),
     path("api/", include("doha.catalog.api.urls")),
@@ -43,6 +44,7 @@ urlpatterns = [
     path("api/", include("doha.aggregate.api.urls")),
     path("api/", include("doha.analytics.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

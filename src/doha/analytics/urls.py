@@ -1,5 +1,5 @@
-from doha.analytics import views
+from doha.analytics import views, views_evaluation
 
 app_name = "analytics"
 
-urlpatterns = [*views.urlpatterns]
+urlpatterns = [*views.urlpatterns, *views_evaluation.urlpatterns]

@@ -383,6 +383,7 @@ class CapabilityRetireView(CatalogMixin, PkLookupMixin, ScopedViewMixin, Templat
 class CapabilityReactivateView(CatalogMixin, PkLookupMixin, ScopedViewMixin, TemplateView):
     model = FacilityCapability
     action = "change"
+    http_method_names = ["post"]  # a form on the detail page posts here
 
     def post(self, request, *args, **kwargs):
         capability = self.get_object()

@@ -67,6 +67,9 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "vaccinestock": READ | {Action.ADD, Action.CHANGE, Action.IMPORT},
         # Monthly figures: a clerk enters and imports them for the facilities in scope.
         "datavalue": READ | {Action.ADD, Action.CHANGE, Action.IMPORT},
+        # Reports are written by DOH and line-direction officers; a clerk reads those of
+        # the facilities in scope.
+        "report": READ,
         "dashboard": ALL,
         "apitoken": ALL,
     },

@@ -1,4 +1,4 @@
-"""Pages of a signed-in user's own account: personal access tokens.
+"""Pages of a signed-in user's own account: personal access tokens, password.
 
 A token lets a DHIS2 client or a script call the API as its owner
 (``Authorization: ApiToken d2pat_...``). The secret is shown once, on the page that answers
@@ -9,10 +9,12 @@ import datetime
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -131,3 +133,22 @@ class TokenRevokeView(LoginRequiredMixin, View):
             token.save(update_fields=["revoked", "last_updated"])
             messages.success(request, _("Token revoked: %(name)s") % {"name": token.name})
         return redirect("users:tokens")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A signed-in user chooses a new password, under the password policy
+    (AUTH_PASSWORD_VALIDATORS: at least 10 characters, not common, not only digits, not like
+    the username or name). The session stays signed in."""
+
+    template_name = "users/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["active_nav"] = "password"
+        return ctx
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response

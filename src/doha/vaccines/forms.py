@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from doha.core.scope import user_scope_path
 from doha.orgunits.models import OrgUnit
 from doha.vaccines import stock
 from doha.vaccines.models import (
@@ -81,6 +82,19 @@ def stores_for(user, action="add", kind=None):
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("org_unit__sort_name", "kind", "name")
+
+
+def supplying_centres(user):
+    """Centre stores that may supply (or take returns from) the user's points: those of the
+    user's own province, whether or not the centre sits inside the user's scope (a point's
+    clerk names the centre above it), never another province's."""
+    qs = Store.objects.filter(kind=StoreKind.CENTRE, active=True).select_related("org_unit")
+    prefix = user_scope_path(user)
+    if prefix is None:
+        return qs.none()
+    # Paths are "/uid/uid/.../" with 11-character UIDs: level 2 (the province's DOH) is the
+    # first 25 characters.
+    return qs.filter(org_unit__path__startswith=prefix[:25])
 
 
 def lots_in_stock(user):
@@ -173,9 +187,7 @@ class StoreForm(forms.ModelForm):
         self.user = user
         units = OrgUnit.objects.restrict(user, "view").filter(active=True).order_by("sort_name")
         self.fields["org_unit"].queryset = units
-        centres = Store.objects.filter(kind=StoreKind.CENTRE, active=True).select_related(
-            "org_unit"
-        )
+        centres = supplying_centres(user)
         if self.instance.pk:
             centres = centres.exclude(pk=self.instance.pk)
         self.fields["supplied_by"].queryset = centres.order_by("org_unit__sort_name", "name")
@@ -297,9 +309,7 @@ class MoveForm(forms.Form):
         if kind == "issue":
             targets = stores_for(user, "view", kind=StoreKind.POINT)
         elif kind == "return":
-            targets = Store.objects.filter(kind=StoreKind.CENTRE, active=True).select_related(
-                "org_unit"
-            )
+            targets = supplying_centres(user)
             self.fields["counterpart"].required = False
             self.fields["counterpart"].help_text = _("Empty: the centre store that supplies it.")
         else:

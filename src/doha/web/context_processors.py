@@ -15,6 +15,7 @@ def navigation(request):
     from doha.orgunits.models import AdminUnit, OrgUnit
     from doha.people.models import CmeEntry, HealthWorker
     from doha.programmes.models import NeedsSurvey, Programme, TechniqueNeed
+    from doha.reports.models import Letterhead, Report
     from doha.rotations.models import Rotation
     from doha.telehealth.models import Consultation
     from doha.training.models import Course
@@ -112,6 +113,14 @@ def navigation(request):
                     "aggregate:metadata",
                     "metadata",
                 ),
+            ],
+        ),
+        (
+            _("Reports"),
+            [
+                (Report, _("Reports"), "reports:list", "reports"),
+                (Report, _("Programme evaluation"), "analytics:evaluation", "evaluation"),
+                (Letterhead, _("Letterhead"), "reports:letterhead", "letterhead"),
             ],
         ),
     ]

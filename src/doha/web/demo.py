@@ -340,7 +340,12 @@ def load_demo(stdout=None, statistics=True):
     load_people_and_activities()
     if statistics:
         load_statistics()
-    return DEMO_USERS + load_vaccination()
+    accounts = DEMO_USERS + load_vaccination()
+    if statistics:
+        from doha.reports.demo import load_reports_demo
+
+        load_reports_demo(stdout)  # letterheads and Bắc Ninh's six-month review
+    return accounts
 
 
 def load_people_and_activities():
@@ -362,9 +367,11 @@ def load_people_and_activities():
 def load_vaccination() -> list:
     """Issue 7's part (seed 000): Quảng Ninh's preventive-medicine centre with two
     vaccination points, a year of stock, visits, a cold-chain excursion, AEFIs and revenue."""
+    from doha.aggregate.services_figures import compute_recorded
     from doha.vaccines.demo import DEMO_ACCOUNTS, load_vaccines_demo
 
     load_vaccines_demo(DEMO_PASSWORD)
+    compute_recorded()  # its doses, revenue and AEFIs as data values (needs the metadata)
     return list(DEMO_ACCOUNTS)
 
 

@@ -23,6 +23,7 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py certificate_key >/dev/null  # signs training certificates (var/, kept)
 
 run: demo
 	@echo ""

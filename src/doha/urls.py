@@ -25,6 +25,7 @@ urlpatterns = [
     path("people/", include("doha.people.urls")),
     path("rotations/", include("doha.rotations.urls")),
     path("training/", include("doha.training.urls")),
+    path("verify/", include("doha.training.verify_urls")),
     path("telehealth/", include("doha.telehealth.urls")),
     path("donations/", include("doha.donations.urls")),
     path("vaccines/", include("doha.vaccines.urls")),

@@ -16,3 +16,20 @@ def english_ui(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def certificate_key(settings, tmp_path_factory):
+    """A temporary signing key (never the instance's var/ key); a fresh verification rate
+    counter for each test."""
+    from django.core.cache import cache
+
+    from doha.training import signing
+
+    path = tmp_path_factory.mktemp("keys") / "certificate_key.pem"
+    signing.generate_key_file(path)
+    settings.DOHA_CERTIFICATE_KEY = ""
+    settings.DOHA_CERTIFICATE_KEY_FILE = str(path)
+    cache.clear()
+    yield path
+    cache.clear()

@@ -11,8 +11,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+
+from doha.training import signing
 
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+# The QR code's place on the page, in points from the bottom left (quiet zone included).
+QR_X, QR_Y, QR_SIZE = 52.0, 50.0, 110.0
 REGULAR, BOLD = "DohaSans", "DohaSans-Bold"
 
 
@@ -68,8 +73,53 @@ def certificate_filename(enrolment) -> str:
     return f"giay-chung-nhan-{number}.pdf"
 
 
-def render_certificate(enrolment) -> bytes:
-    """The certificate of a passed enrolment, one A4 landscape page."""
+def verification_url(code: str, base_url: str = "") -> str:
+    """The public page that checks ``code``; absolute when the instance's address is known
+    (``DOHA_PUBLIC_URL`` or the request's)."""
+    return _base(base_url) + reverse("verify-code", args=[signing.normalize(code)])
+
+
+def _base(base_url: str = "") -> str:
+    return (getattr(settings, "DOHA_PUBLIC_URL", "") or base_url or "").rstrip("/")
+
+
+def qr_for(url: str):
+    import segno
+
+    return segno.make(url, error="m", micro=False)
+
+
+def _draw_qr(pdf, url: str):
+    """The QR code as vector squares (sharp at any print size), on a white quiet zone."""
+    from reportlab.lib.colors import HexColor
+
+    qr = qr_for(url)
+    rows = [list(row) for row in qr.matrix_iter(border=4)]
+    module = QR_SIZE / len(rows)
+    pdf.saveState()
+    pdf.setFillColor(HexColor("#ffffff"))
+    pdf.rect(QR_X, QR_Y, QR_SIZE, QR_SIZE, stroke=0, fill=1)
+    pdf.setFillColor(HexColor("#000000"))
+    path = pdf.beginPath()
+    for r, row in enumerate(rows):
+        y = QR_Y + QR_SIZE - (r + 1) * module
+        for c, dark in enumerate(row):
+            if dark:
+                path.rect(QR_X + c * module, y, module, module)
+    pdf.drawPath(path, stroke=0, fill=1)
+    pdf.restoreState()
+
+
+def render_certificate(enrolment, certificate=None, base_url: str = "") -> bytes:
+    """The certificate of a passed enrolment, one A4 landscape page, with its signed
+    verification code and the QR code of the verification page."""
+    from doha.training.services import codes_of, current_certificate
+
+    certificate = certificate or current_certificate(enrolment)
+    if certificate is None:
+        raise ValueError("The enrolment has no valid certificate.")
+    short, full = codes_of(certificate)
+    url = verification_url(full, base_url)
     from reportlab.lib.colors import HexColor
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
@@ -145,6 +195,20 @@ def render_certificate(enrolment) -> bytes:
     )
     pdf.setFont(BOLD, 12)
     pdf.drawCentredString(right, 72, "THỦ TRƯỞNG ĐƠN VỊ")
+
+    _draw_qr(pdf, url)
+    text_x = QR_X + QR_SIZE + 8
+    pdf.setFont(REGULAR, 9)
+    pdf.drawString(
+        text_x, QR_Y + QR_SIZE - 22, "Mã xác thực (quét mã QR hoặc nhập tại trang xác thực):"
+    )
+    pdf.setFont(BOLD, 12)
+    pdf.drawString(text_x, QR_Y + QR_SIZE - 40, signing.group(short))
+    pdf.setFont(REGULAR, 8)
+    pdf.drawString(text_x, QR_Y + QR_SIZE - 56, f"Xác thực: {_base(base_url)}{reverse('verify')}")
+    pdf.drawString(text_x, QR_Y + QR_SIZE - 68, f"Số hiệu: {certificate.serial}")
+    pdf.setFont(REGULAR, 6.5)
+    pdf.drawString(QR_X + 6, 41, f"Mã ký số đầy đủ (Ed25519): {signing.group(full, 8)}")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

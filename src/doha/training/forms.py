@@ -99,3 +99,20 @@ class ResultForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for changing a passed result"), max_length=200, required=False
     )
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for revocation"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on the public verification page: write no personal data."),
+    )
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(
+        label=_("Certificate code"),
+        max_length=250,
+        help_text=_("The code printed under the QR code; spaces and dashes do not matter."),
+    )

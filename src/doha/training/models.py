@@ -1,5 +1,6 @@
 """Training courses, enrolments, results and the certificates they earn."""
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -142,3 +143,50 @@ class Enrolment(BaseModel):
 
     def get_absolute_url(self):
         return self.course.get_absolute_url()
+
+
+class Certificate(BaseModel):
+    """A signed certificate issued for a passed enrolment; revoked, never deleted.
+
+    The public code is derived from these fields and the instance's key (see signing.py):
+    the serial, the issue date, the credit hours and a digest of holder and course.
+    """
+
+    scope_path_field = ("enrolment__course__organiser__path", "enrolment__worker__facility__path")
+    permission_resource = "course"
+
+    enrolment = models.ForeignKey(
+        Enrolment,
+        verbose_name=_("enrolment"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    serial = models.PositiveIntegerField(_("serial"), unique=True, editable=False)
+    issued_on = models.DateField(_("issued on"))
+    hours = models.DecimalField(_("credit hours"), max_digits=6, decimal_places=1)
+    holder_digest = models.CharField(max_length=12, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.TextField(_("reason for revocation"), blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-serial"]
+
+    def __str__(self):
+        return f"{self.enrolment.certificate_number or self.serial} · {self.enrolment}"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def get_absolute_url(self):
+        return self.enrolment.course.get_absolute_url()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,8 @@ from doha.core.scope import can, in_scope
 from doha.core.signals import notify_record_changed, notify_records_changed
 from doha.people import services as people_services
 from doha.people.models import CmeEntry, CmeSource, HealthWorker
-from doha.training.models import Course, CourseStatus, Enrolment, Result
+from doha.training import signing
+from doha.training.models import Certificate, Course, CourseStatus, Enrolment, Result
 
 # ---------------------------------------------------------------- who may
 
@@ -214,6 +215,12 @@ def record_result(
                 certificate_number=enrolment.certificate_number,
             )
     elif was_passed and result != Result.PASSED:
+        _revoke_current(
+            enrolment,
+            reason=reason.strip()
+            or _("result changed to %(result)s") % {"result": Result(result).label.lower()},
+            user=user,
+        )
         if enrolment.cme_entry_id is not None:
             people_services.reverse_cme_entry(
                 enrolment.cme_entry,
@@ -226,7 +233,120 @@ def record_result(
         enrolment.result_date = today if result != Result.PENDING else None
     enrolment.result = result
     enrolment.save()
+    if result == Result.PASSED and not was_passed:
+        issue_certificate(enrolment)
     if was_passed != (result == Result.PASSED):
         # The worker's facility counts the people who passed a course ending in the month.
         notify_record_changed(Enrolment, enrolment.worker.facility, course.end_date)
     return enrolment
+
+
+# ---------------------------------------------------------------- signed certificates
+
+
+def _next_serial() -> int:
+    last = Certificate.objects.order_by("-serial").values_list("serial", flat=True).first()
+    return (last or 0) + 1
+
+
+def issue_certificate(enrolment: Enrolment) -> Certificate:
+    """The signed certificate of a passed enrolment (called when the pass is recorded)."""
+    course = enrolment.course
+    for attempt in range(5):
+        try:
+            with transaction.atomic():  # a savepoint: another issue may take the serial
+                return Certificate.objects.create(
+                    enrolment=enrolment,
+                    serial=_next_serial(),
+                    issued_on=enrolment.result_date or timezone.localdate(),
+                    hours=course.hours,
+                    holder_digest=signing.holder_digest(
+                        enrolment.worker.full_name, course.uid
+                    ).hex(),
+                )
+        except IntegrityError:
+            if attempt == 4:
+                raise
+
+
+def current_certificate(enrolment: Enrolment) -> Certificate | None:
+    return enrolment.certificates.filter(revoked_at__isnull=True).order_by("-serial").first()
+
+
+def payload_of(certificate: Certificate) -> signing.Payload:
+    return signing.Payload(
+        serial=certificate.serial,
+        issued_on=certificate.issued_on,
+        hours=certificate.hours,
+        holder_digest=bytes.fromhex(certificate.holder_digest),
+    )
+
+
+def codes_of(certificate: Certificate) -> tuple[str, str]:
+    """(short code, full code) of a certificate, with the instance's key."""
+    key = signing.private_key()
+    payload = payload_of(certificate)
+    return signing.short_code(payload, key), signing.full_code(payload, key)
+
+
+def _revoke_current(enrolment: Enrolment, *, reason: str, user=None):
+    for certificate in enrolment.certificates.filter(revoked_at__isnull=True):
+        certificate.revoked_at = timezone.now()
+        certificate.revoked_reason = reason
+        certificate.revoked_by = user
+        certificate.save()
+
+
+@transaction.atomic
+def revoke_certificate(certificate: Certificate, *, reason: str, user=None) -> Certificate:
+    """Revoke a certificate with a reason (the organiser's side only); it stays on record
+    and its code then verifies as revoked."""
+    certificate = (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("enrolment__course__organiser")
+        .get(pk=certificate.pk)
+    )
+    _authorize(user, certificate.enrolment.course)
+    if certificate.revoked_at is not None:
+        raise ValidationError({"reason": _("This certificate is already revoked.")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the revocation.")})
+    certificate.revoked_at = timezone.now()
+    certificate.revoked_reason = reason
+    certificate.revoked_by = user
+    certificate.save()
+    return certificate
+
+
+class Verification:
+    """What the public verification page says about a code."""
+
+    VALID, REVOKED, ALTERED, UNKNOWN = "valid", "revoked", "altered", "unknown"
+
+    def __init__(self, status: str, certificate: Certificate | None = None):
+        self.status = status
+        self.certificate = certificate
+
+    @property
+    def ok(self) -> bool:
+        return self.status == self.VALID
+
+
+def verify_code(code: str) -> Verification:
+    """Valid, revoked, altered (signature fails: mistyped, changed, another key) or unknown
+    (genuinely signed but never issued here, or not matching the record)."""
+    try:
+        payload = signing.check_code(code)
+    except signing.BadCode:
+        return Verification(Verification.ALTERED)
+    certificate = (
+        Certificate.objects.select_related("enrolment__course__organiser", "enrolment__worker")
+        .filter(serial=payload.serial)
+        .first()
+    )
+    if certificate is None or payload_of(certificate) != payload:
+        return Verification(Verification.UNKNOWN)
+    if certificate.revoked_at is not None:
+        return Verification(Verification.REVOKED, certificate)
+    return Verification(Verification.VALID, certificate)

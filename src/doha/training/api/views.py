@@ -88,4 +88,4 @@ class EnrolmentViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["get"])
     def certificate(self, request, pk=None):
         """The certificate of a passed result, as PDF."""
-        return certificate_response(self.get_object())
+        return certificate_response(self.get_object(), request)

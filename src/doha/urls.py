@@ -32,6 +32,7 @@ urlpatterns = [
     path("statistics/", include("doha.aggregate.urls")),
     path("analytics/", include("doha.analytics.urls")),
     path("reports/", include("doha.reports.urls")),
+    path("privacy/", include("doha.people.privacy_views")),
     path("api/", include("doha.orgunits.api.urls")),
     path("api/", include("doha.programmes.api.urls")),
     path("api/", include("doha.catalog.api.urls")),

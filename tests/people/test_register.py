@@ -115,7 +115,7 @@ class TestAccessLog:
         assert accesses(worker).count() == 2
 
     def test_api_retrieve_is_full_and_logged(self, users, worker):
-        client, user = client_for(users, "viewer")
+        client, user = client_for(users, "clerk")
         response = client.get(f"/api/workers/{worker.uid}/")
         assert response.status_code == 200
         body = response.json()

@@ -161,3 +161,25 @@ class CmeEntry(BaseModel):
 
     def __str__(self):
         return f"{self.worker}: {self.hours} ({self.date:%d/%m/%Y})"
+
+
+class RetentionRun(BaseModel):
+    """One run of ``manage.py apply_retention`` (Decree 13/2023/NĐ-CP): what it removed.
+
+    Its creation is audited like every record; the anonymised clients carry their own
+    audited change.
+    """
+
+    permission_resource = "privacy"
+
+    access_entries_deleted = models.PositiveIntegerField(_("access-log entries deleted"))
+    clients_anonymised = models.PositiveIntegerField(_("vaccination clients anonymised"))
+    settings_used = models.JSONField(_("retention settings"), default=dict)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.created:%d/%m/%Y %H:%M}"

@@ -175,16 +175,9 @@ def reactivate_worker(worker: HealthWorker) -> HealthWorker:
 
 def log_access(worker: HealthWorker, user, via: str = "page"):
     """Record that ``user`` opened the full record of ``worker`` (an ACCESS audit entry)."""
-    from auditlog.models import LogEntry
+    from doha.core import privacy
 
-    return LogEntry.objects.log_create(
-        worker,
-        action=LogEntry.Action.ACCESS,
-        changes={},
-        actor=user if user is not None and user.is_authenticated else None,
-        serialized_data=None,
-        additional_data={"via": via},
-    )
+    return privacy.log_access(worker, user, via=via)
 
 
 def access_log(worker: HealthWorker):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from doha.core import privacy
 from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
 from doha.people import services
 from doha.people.filters import ShortfallFilterSet, WorkerFilterSet
@@ -37,6 +38,7 @@ def _export_or_none(view, request, filterset_class, queryset, exporter):
         raise PermissionDenied(_("Your role does not allow this action."))
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
     qs = filterset.qs if filterset.is_valid() else filterset.queryset
+    privacy.log_export(qs, request.user, fmt)
     return exporter(qs, fmt)
 
 
@@ -78,7 +80,8 @@ class WorkerDetailView(PeopleMixin, ScopedViewMixin, TemplateView):
         changeable = (
             self.user_can("change") and self.get_queryset("change").filter(pk=worker.pk).exists()
         )
-        is_admin = self.request.user.is_system_admin
+        user = self.request.user
+        is_admin = user.is_system_admin
         ctx.update(
             can_change=changeable,
             can_retire=changeable
@@ -87,6 +90,8 @@ class WorkerDetailView(PeopleMixin, ScopedViewMixin, TemplateView):
             cme_hours=services.cme_hours(worker),
             cme_required=settings.DOHA_CME_REQUIRED_HOURS,
             accesses=services.access_log(worker)[:100] if is_admin else None,
+            full_identifiers=privacy.needs_full(user, HealthWorker),
+            can_subject_export=privacy.is_privacy_officer(user),
         )
         return ctx
 
@@ -279,7 +284,13 @@ class CmeShortfallView(PeopleMixin, ScopedViewMixin, TemplateView):
         if request.GET.get("export") in {"xlsx", "csv"}:
             if not self.user_can("export"):
                 raise PermissionDenied(_("Your role does not allow this action."))
-            return shortfall_export(self.filtered("export")[1], request.GET["export"])
+            rows = self.filtered("export")[1]
+            privacy.log_export(
+                HealthWorker.objects.filter(pk__in=[w.pk for w in rows]),
+                request.user,
+                request.GET["export"],
+            )
+            return shortfall_export(rows, request.GET["export"])
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -270,16 +270,9 @@ def find(queryset, query: str):
 
 def log_access(client: Client, user, via: str = "page"):
     """Record that ``user`` opened the record of ``client`` (an ACCESS audit entry)."""
-    from auditlog.models import LogEntry
+    from doha.core import privacy
 
-    return LogEntry.objects.log_create(
-        client,
-        action=LogEntry.Action.ACCESS,
-        changes={},
-        actor=user if user is not None and user.is_authenticated else None,
-        serialized_data=None,
-        additional_data={"via": via},
-    )
+    return privacy.log_access(client, user, via=via)
 
 
 def access_log(client: Client):

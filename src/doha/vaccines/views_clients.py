@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from doha.core import privacy
 from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin
 from doha.orgunits.models import OrgUnit
 from doha.vaccines import cards, clients, schedule, visits
@@ -43,7 +44,20 @@ def export_or_none(view, request, filterset_class, queryset, exporter):
         raise PermissionDenied(_("Your role does not allow this action."))
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
     qs = filterset.qs if filterset.is_valid() else filterset.queryset
+    # Who received which client's data (Decree 13/2023/NĐ-CP): one entry per client.
+    path = EXPORT_CLIENT_PATHS.get(queryset.model.__name__)
+    if path is not None:
+        persons = qs if not path else Client.objects.filter(pk__in=qs.values(path))
+        privacy.log_export(persons, request.user, fmt)
     return exporter(qs, fmt)
+
+
+# The exports that name clients, and the way from their rows to the client.
+EXPORT_CLIENT_PATHS = {
+    "Client": "",
+    "VaccinationVisit": "client",
+    "Aefi": "dose__visit__client",
+}
 
 
 # Forms --------------------------------------------------------------------------------------
@@ -163,7 +177,11 @@ class ClientDetailView(VaccinationMixin, ScopedViewMixin, TemplateView):
             and self.get_queryset("retire").filter(pk=client.pk).exists(),
             can_visit=client.active and visits.vaccination_stores(user).exists(),
             accesses=clients.access_log(client)[:100] if user.is_system_admin else None,
+            full_identifiers=privacy.needs_full(user, Client),
+            can_subject_export=privacy.is_privacy_officer(user),
         )
+        if not ctx["full_identifiers"]:
+            ctx["phone"] = clients.masked_phone(client)
         return ctx
 
 

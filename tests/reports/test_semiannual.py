@@ -365,3 +365,18 @@ def test_builder_registry(stats, make_report, users, monkeypatch, network):
     html = page.get(report.get_absolute_url()).content.decode()
     assert 'data-status="failed"' in html and "is not installed" in html
     assert ReportVersion.objects.filter(report=report).count() == 2
+
+
+def test_annex_keeps_a_formula_like_facility_name_as_text():
+    """A name typed as "=HYPERLINK(...)" in the registry is text in the annex, never a
+    formula that Excel would run."""
+    from openpyxl import load_workbook
+
+    from doha.reports.annex import Annex
+
+    annex = Annex("Báo cáo", "Tỉnh")
+    annex.sheet("Bảng", ["Cơ sở", "Lượt"], [['=HYPERLINK("http://x","y")', 5], ["-", -3]], [20])
+    ws = load_workbook(io.BytesIO(annex.save())).active
+    assert ws["A5"].value == '=HYPERLINK("http://x","y")'
+    assert ws["A5"].data_type == "s"
+    assert ws["B5"].value == 5 and ws["B6"].value == -3

@@ -456,6 +456,8 @@ def parse_number(text: str, *, integer: bool = False) -> int | Decimal:
     if s[:1] in ("+", "-"):
         sign, s = ("-" if s[0] == "-" else ""), s[1:]
     if _ASCII_DIGITS.match(s):
+        if len(s.lstrip("0")) > 15:  # the same bound as below: 1e15 and more is too large
+            raise InvalidValue(_("“%(value)s” is too large.") % {"value": text})
         return int(sign + s)
     has_dot, has_comma = "." in s, "," in s
     if has_dot and has_comma:
@@ -508,7 +510,7 @@ def clean_value(value_type: str, text: str) -> tuple[str, float | None]:
     InvalidValue with the reason when it does not fit ``value_type``."""
     if value_type in NUMERIC:
         integer = value_type in _INTEGER_TYPES
-        if text.isdigit() and text.isascii():
+        if text.isdigit() and text.isascii() and len(text) <= 15:
             number = int(text)  # the common case, without the parser
         else:
             number = parse_number(text, integer=integer)

@@ -61,6 +61,7 @@ from doha.aggregate.models import (
 )
 from doha.aggregate.periods import Period, PeriodError, parse_period, period_containing
 from doha.core.scope import can, user_scope_path
+from doha.core.tabular import csv_safe
 from doha.core.text import fold
 from doha.orgunits.models import OrgUnit
 
@@ -1538,8 +1539,11 @@ def _render_csv(rows, names: _Names) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     count = 0
     for r in rows:
+        # A comment or text value such as "=HYPERLINK(...)" must not run as a formula when
+        # the file is opened in Excel: it gets a leading apostrophe (numbers are left alone).
         writer.writerow(
-            (
+            csv_safe(cell)
+            for cell in (
                 names.de[r[0]],
                 r[1],
                 _ou_name(names, r[2]),

@@ -32,7 +32,14 @@ from doha.catalog.chapters import (
 )
 from doha.catalog.models import CapabilityVolume, Specialty, Technique
 from doha.core import tabular
-from doha.core.tabular import ImportReport, Rollback, header_map, is_blank_row, read_rows
+from doha.core.tabular import (
+    ImportReport,
+    Rollback,
+    UnreadableFile,
+    header_map,
+    is_blank_row,
+    read_rows,
+)
 from doha.core.text import fold, nfc
 
 # The columns doha writes (export) and reads (import), with the ministry's own headings as
@@ -352,6 +359,9 @@ def import_techniques(
     report = ImportReport(dry_run=dry_run, columns=REPORT_COLUMNS)
     try:
         rows = read_rows(uploaded)
+    except UnreadableFile as exc:
+        report.error(0, "", str(exc))
+        return report
     except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
         report.error(0, "", _("The file cannot be read: it is not a valid .xlsx or .csv file."))
         return report

@@ -3,6 +3,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from doha.core.tabular import date_range_error
 from doha.orgunits.models import AdminEdition, AdminUnit, OrgUnit
 
 
@@ -68,6 +69,13 @@ class OrgUnitForm(forms.ModelForm):
                 errors.setdefault(name, []).extend(messages)
             error = ValidationError(errors)
         super().add_error(field, error)
+
+    def clean_opening_date(self):
+        value = self.cleaned_data.get("opening_date")
+        problem = date_range_error(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")

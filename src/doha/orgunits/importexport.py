@@ -18,6 +18,7 @@ from doha.core.tabular import (  # noqa: F401 - RowError and read_rows are used 
     ImportReport,
     Rollback,
     RowError,
+    UnreadableFile,
     header_map,
     is_blank_row,
     parse_bool,
@@ -100,6 +101,9 @@ def import_org_units(uploaded, user, dry_run: bool = False) -> ImportReport:
     report = ImportReport(dry_run=dry_run, columns=COLUMNS)
     try:
         rows = read_rows(uploaded)
+    except UnreadableFile as exc:
+        report.error(0, "", str(exc))
+        return report
     except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
         report.error(0, "", _("The file cannot be read: it is not a valid .xlsx or .csv file."))
         return report

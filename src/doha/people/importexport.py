@@ -13,6 +13,7 @@ from doha.core.tabular import (
     ChoiceLookup,
     ImportReport,
     Rollback,
+    UnreadableFile,
     header_map,
     is_blank_row,
     read_rows,
@@ -154,6 +155,9 @@ def import_workers(uploaded, user, dry_run: bool = False) -> ImportReport:
     report = ImportReport(dry_run=dry_run, columns=IMPORT_COLUMNS)
     try:
         rows = read_rows(uploaded)
+    except UnreadableFile as exc:
+        report.error(0, "", str(exc))
+        return report
     except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
         report.error(0, "", _("The file cannot be read: it is not a valid .xlsx or .csv file."))
         return report

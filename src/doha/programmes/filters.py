@@ -35,6 +35,18 @@ from doha.programmes.models import (
 )
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year: a whole number from 1 to 9999 (a larger one cannot be a date and
+    used to end in a server error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 9999)
+        super().__init__(*args, **kwargs)
+
+
 def _search_units(queryset, path, value):
     """Filter by a unit's name, short name or code, accents and case folded."""
     for term in search_terms(value):
@@ -47,7 +59,7 @@ class SurveyFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=SurveyStatus.choices)
     framework = django_filters.ChoiceFilter(label=_("Framework"), choices=Framework.choices)
     organiser = django_filters.CharFilter(label=_("Organiser"), method="filter_organiser")
-    year = django_filters.NumberFilter(label=_("Year"), field_name="opens_on__year")
+    year = YearFilter(label=_("Year"), field_name="opens_on__year")
 
     class Meta:
         model = NeedsSurvey
@@ -77,7 +89,7 @@ class ResponseFilterSet(django_filters.FilterSet):
 class AssessmentFilterSet(django_filters.FilterSet):
     facility = django_filters.CharFilter(label=_("Facility assessed"), method="filter_facility")
     assessor = django_filters.CharFilter(label=_("Assessing unit"), method="filter_assessor")
-    year = django_filters.NumberFilter(label=_("Year"), field_name="date__year")
+    year = YearFilter(label=_("Year"), field_name="date__year")
     programme = django_filters.CharFilter(label=_("Programme (UID)"), field_name="programme__uid")
 
     class Meta:
@@ -104,7 +116,7 @@ class ProgrammeFilterSet(django_filters.FilterSet):
     area = django_filters.ChoiceFilter(
         label=_("Content area"), choices=ContentArea.choices, field_name="areas__area"
     )
-    year = django_filters.NumberFilter(label=_("Running in year"), method="filter_year")
+    year = YearFilter(label=_("Running in year"), method="filter_year")
     active_on = django_filters.DateFilter(
         label=_("Running on"),
         method="filter_active_on",

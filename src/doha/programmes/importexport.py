@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from doha.core.tabular import append_text_row
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -46,7 +48,7 @@ def xlsx_response(stem: str, sheets: list[Sheet]) -> HttpResponse:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in sheet.rows:
-            ws.append([_cell(v) for v in row])
+            append_text_row(ws, [_cell(v) for v in row])  # text, never a formula
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 if isinstance(cell.value, datetime.datetime):

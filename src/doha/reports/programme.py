@@ -16,18 +16,16 @@ as numbers.
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from doha.analytics.evaluation import Evaluation, evaluate_programme, format_change
 from doha.core.text import format_number
+from doha.reports.annex import Annex
 from doha.reports.document import BuiltReport, DecreeDocument, letterhead_for
 
 OUTCOMES = ("referral_rate", "admissions")
@@ -338,29 +336,10 @@ def write_document(report, figures: ProgrammeFigures, progress=None) -> bytes:
 
 
 def write_annex(report, figures: ProgrammeFigures) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    bold = Font(bold=True)
+    annex = Annex(report.display_title(), str(figures.programme), decimals=2)
 
     def sheet(title, headers, rows, widths):
-        ws = book.create_sheet(title[:31])
-        ws.append([report.display_title()])
-        ws["A1"].font = bold
-        ws.append([str(figures.programme)])
-        ws.append([])
-        ws.append(headers)
-        for cell in ws[4]:
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in rows:
-            ws.append(row)
-        for index, width in enumerate(widths):
-            ws.column_dimensions[chr(ord("A") + index)].width = width
-        for row in ws.iter_rows(min_row=5):
-            for cell in row:
-                if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
-                    cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.00"
-        return ws
+        return annex.sheet(title, headers, rows, widths, freeze=None)
 
     sheet(
         _("Items"),
@@ -431,9 +410,7 @@ def write_annex(report, figures: ProgrammeFigures) -> bytes:
         ],
         [16, 40, 40, 80],
     )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return annex.save()
 
 
 def build(report, version, progress) -> BuiltReport:

@@ -15,13 +15,10 @@ the files); ``build(report, version, progress)`` writes the .docx and the .xlsx 
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from doha.aggregate.models import DataElement
 from doha.analytics.models import Indicator
@@ -29,6 +26,7 @@ from doha.analytics.query import run_query
 from doha.core.text import format_number, format_percent
 from doha.orgunits.models import FacilityType, OrgUnit
 from doha.reports import charts
+from doha.reports.annex import Annex
 from doha.reports.document import BuiltReport, DecreeDocument, letterhead_for
 from doha.reports.periods import (
     period_ids,
@@ -618,36 +616,14 @@ def write_document(report, figures: Figures, progress=None) -> bytes:
 def write_annex(report, figures: Figures) -> bytes:
     """The tables of the report as numbers (not text) in an .xlsx workbook."""
     labels = _labels()
-    book = Workbook()
-    bold = Font(bold=True)
-
-    def sheet(title, headers, rows, widths):
-        ws = book.create_sheet(title[:31])
-        ws.append([report.display_title()])
-        ws["A1"].font = bold
-        ws.append([f"{report.org_unit.name} · {short_period(report)}"])
-        ws.append([])
-        ws.append(headers)
-        for cell in ws[4]:
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in rows:
-            ws.append(row)
-        for index, width in enumerate(widths):
-            ws.column_dimensions[chr(ord("A") + index)].width = width
-        for row in ws.iter_rows(min_row=5):
-            for cell in row:
-                if isinstance(cell.value, int | float):
-                    cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.0"
-        ws.freeze_panes = "B5"
-        return ws
+    annex = Annex(report.display_title(), f"{report.org_unit.name} · {short_period(report)}")
+    sheet = annex.sheet
 
     def raw(code, value):
         if value is None:
             return None
         return round(value, 1) if code.startswith("IND_") else round(value)
 
-    book.remove(book.active)
     codes = [c for c in ELEMENTS + INDICATORS if c in labels]
     sheet(
         _("Summary"),
@@ -699,9 +675,7 @@ def write_annex(report, figures: Figures) -> bytes:
         ],
         [12, 18, 18, 18],
     )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return annex.save()
 
 
 def build(report, version, progress) -> BuiltReport:

@@ -37,6 +37,8 @@ from doha.core.tabular import (
     ChoiceLookup,
     ImportReport,
     Rollback,
+    UnreadableFile,
+    date_range_error,
     export_response,
     header_map,
     is_blank_row,
@@ -110,6 +112,9 @@ class TabularImport:
         report = self.report
         try:
             rows = read_rows(uploaded)
+        except UnreadableFile as exc:
+            report.error(0, "", str(exc))
+            return report
         except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
             report.error(0, "", _("The file cannot be read: it is not a valid .xlsx or .csv file."))
             return report
@@ -224,12 +229,17 @@ class TabularImport:
         if not self.present(number, values, key):
             return None
         try:
-            return parse_date(cell)
+            value = parse_date(cell)
         except ValueError:
             self.error(
                 number, key, _("Not a date: %(value)s (write dd/mm/yyyy).") % {"value": cell}
             )
             return None
+        problem = date_range_error(value)
+        if problem:
+            self.error(number, key, problem)
+            return None
+        return value
 
     def moment(self, number: int, values: dict, key: str) -> datetime.datetime | None:
         """A date and time (dd/mm/yyyy hh:mm), in the site's time zone."""
@@ -255,6 +265,10 @@ class TabularImport:
                 key,
                 _("Not a date and time: %(value)s (write dd/mm/yyyy hh:mm).") % {"value": text},
             )
+            return None
+        problem = date_range_error(value.date())
+        if problem:
+            self.error(number, key, problem)
             return None
         if timezone.is_naive(value):
             value = timezone.make_aware(value)

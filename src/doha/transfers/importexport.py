@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from doha.core.tabular import append_text_row, csv_safe
 from doha.transfers.models import CaseKind
 
 COLUMNS = [
@@ -83,7 +84,7 @@ def export_response(queryset, fmt: str) -> HttpResponse:
         writer = csv.writer(buffer)
         writer.writerow(headers)
         for t in queryset.iterator(chunk_size=1000):
-            writer.writerow(_row_values(t))
+            writer.writerow([csv_safe(v) for v in _row_values(t)])
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="chuyen-giao-ky-thuat-{stamp}.csv"'
         return response
@@ -94,7 +95,7 @@ def export_response(queryset, fmt: str) -> HttpResponse:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for t in queryset.iterator(chunk_size=1000):
-        ws.append(_row_values(t))
+        append_text_row(ws, _row_values(t))  # text, never a formula
     ws.freeze_panes = "A2"
     for index, (_key, _label, width) in enumerate(COLUMNS):
         ws.column_dimensions[ws.cell(row=1, column=index + 1).column_letter].width = width

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doha.core.scope import can, in_scope
-from doha.core.tabular import ImportReport, Rollback, is_blank_row, read_rows
+from doha.core.tabular import ImportReport, Rollback, UnreadableFile, is_blank_row, read_rows
 from doha.core.text import fold, format_number
 from doha.core.uid import generate_uid
 from doha.vaccines import stock
@@ -42,6 +42,8 @@ from doha.vaccines.models import (
 PLAUSIBLE_MIN = Decimal("-60")
 PLAUSIBLE_MAX = Decimal("60")
 MAX_UPLOAD_ROWS = 50000
+# Older readings come from a logger whose clock was reset, not from a fridge in service.
+EARLIEST_READING = datetime.datetime(2000, 1, 2, tzinfo=datetime.UTC)
 
 
 def _authorize(user, store: Store, action: str) -> None:
@@ -382,7 +384,8 @@ def parse_temperature(value) -> Decimal | None:
             number = Decimal(text)
         except InvalidOperation:
             return None
-    if not number.is_finite():
+    # "1e309" is a Decimal but no temperature (and cannot be rounded to hundredths).
+    if not number.is_finite() or abs(number) >= 1000:
         return None
     return number.quantize(Decimal("0.01"))
 
@@ -413,6 +416,9 @@ def upload_readings(fridge: Fridge, uploaded, *, user=None, dry_run: bool = Fals
         return report
     try:
         rows = read_rows(uploaded)
+    except UnreadableFile as exc:
+        report.error(0, "", str(exc))
+        return report
     except Exception:  # noqa: BLE001 - any unreadable file gets the same clear answer
         report.error(0, "", _("The file cannot be read: it is not a valid .csv or .xlsx file."))
         return report
@@ -496,6 +502,17 @@ def upload_readings(fridge: Fridge, uploaded, *, user=None, dry_run: bool = Fals
             )
             temperature = None
         if moment is None or temperature is None:
+            continue
+        if moment < EARLIEST_READING:
+            report.error(
+                number,
+                "timestamp" if "timestamp" in columns else "date",
+                _(
+                    "A reading cannot be dated before %(date)s: check the logger's clock "
+                    "(a reset clock restarts at 01/01/2000 or 01/01/1970)."
+                )
+                % {"date": timezone.localtime(EARLIEST_READING).strftime("%d/%m/%Y")},
+            )
             continue
         if moment > now + stock.FUTURE_TOLERANCE:
             report.error(

@@ -164,7 +164,10 @@ class StockBalanceFilterSet(django_filters.FilterSet):
         label=_("Lot number"), field_name="lot__lot_number", lookup_expr="icontains"
     )
     expiring_within = django_filters.NumberFilter(
-        label=_("Expiring within (days)"), method="filter_expiring", min_value=0
+        label=_("Expiring within (days)"),
+        method="filter_expiring",
+        min_value=0,
+        max_value=36500,
     )
     held = django_filters.ChoiceFilter(label=_("On hold"), choices=YES_NO, method="filter_held")
     empty = django_filters.ChoiceFilter(

@@ -9,6 +9,7 @@ from rest_framework.authentication import BasicAuthentication, SessionAuthentica
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from doha.core.api.viewsets import refuse_null_characters
 from doha.users.authentication import ApiTokenAuthentication
 
 # Paths as DHIS2 serves them: ``/api/dataValueSets``, ``/api/40/dataValueSets`` and
@@ -29,6 +30,11 @@ class Dhis2View(APIView):
         SessionAuthentication,
     ]
     permission_classes = [IsAuthenticated]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Query parameters only: the imports read the body themselves.
+        refuse_null_characters(request.query_params)
 
     def requested_format(self, request, kwargs, default="json"):
         """The format asked by suffix, ``format`` parameter, or Accept header."""

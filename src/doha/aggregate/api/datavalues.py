@@ -181,7 +181,15 @@ class DataValueSetsView(_NoNegotiation, Dhis2View):
                     "E2005",
                 )
             unit = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[match.group(2)]
-            last_updated = timezone.now() - datetime.timedelta(**{unit: int(match.group(1))})
+            try:
+                last_updated = timezone.now() - datetime.timedelta(**{unit: int(match.group(1))})
+            except OverflowError as exc:
+                # Longer than the calendar (found by the API fuzzing): refused, not a 500.
+                raise _Conflict(
+                    _("Duration is not valid: `%(value)s`")
+                    % {"value": params["lastUpdatedDuration"]},
+                    "E2005",
+                ) from exc
         limit = None
         if params.get("limit"):
             try:

@@ -20,10 +20,12 @@ import io
 from django.http import HttpResponse, JsonResponse
 from django.urls import re_path
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from doha.aggregate.api.base import Dhis2View, dhis2_path
 from doha.analytics.query import QueryError, run_query
-from doha.core.tabular import export_response
+from doha.core.tabular import csv_safe, export_response
 
 KNOWN_DIMENSIONS = ("dx", "pe", "ou", "co")
 
@@ -75,7 +77,38 @@ def parse_dimensions(values: list[str]) -> tuple[dict[str, list[str]], list[str]
     return found, order
 
 
+def _query(name, description, many=False, kind=OpenApiTypes.STR, enum=None):
+    return OpenApiParameter(
+        name, kind, OpenApiParameter.QUERY, description=description, many=many, enum=enum
+    )
+
+
+FLAG = {"kind": OpenApiTypes.BOOL}
+
+
 class AnalyticsView(Dhis2View):
+    # Documented so that the schema (and the API fuzzing) knows the query's parameters.
+    @extend_schema(
+        operation_id="analytics_query",
+        parameters=[
+            _query("dimension", "dx:<uid>;<uid>, pe:<period>;..., ou:<uid>;..., or co.", many=True),
+            _query("filter", "A dimension used as a filter, written as a dimension.", many=True),
+            _query("relativePeriodDate", "Reference date of relative periods (YYYY-MM-DD)."),
+            _query("displayProperty", "NAME or SHORTNAME.", enum=["NAME", "SHORTNAME"]),
+            _query("inputIdScheme", "UID, CODE or NAME.", enum=["UID", "CODE", "NAME"]),
+            _query("outputIdScheme", "UID, CODE or NAME.", enum=["UID", "CODE", "NAME"]),
+            _query("aggregationType", "Overrides the aggregation of the data elements."),
+            _query("boundaries", "Period boundaries of a program indicator (ignored)."),
+            _query("hierarchyMeta", "Add the hierarchy of the units to the metadata.", **FLAG),
+            _query("skipMeta", "Leave the metadata out.", **FLAG),
+            _query("skipData", "Leave the rows out.", **FLAG),
+            _query("skipRounding", "Do not round the values.", **FLAG),
+        ],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="DHIS2 analytics grid."),
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="A query DHIS2 refuses."),
+        },
+    )
     def get(self, request, api_version=None, fmt=None):
         fmt = self.requested_format(request, {"fmt": fmt})
         if fmt not in ("json", "csv", "xlsx"):
@@ -143,8 +176,8 @@ class AnalyticsView(Dhis2View):
         """DHIS2's CSV: the column labels, then the rows as in the JSON answer."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([h["column"] for h in body["headers"]])
-        writer.writerows(body["rows"])
+        writer.writerow([csv_safe(h["column"]) for h in body["headers"]])
+        writer.writerows([csv_safe(value) for value in row] for row in body["rows"])
         response = HttpResponse(buffer.getvalue(), content_type="application/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="analytics.csv"'
         return response

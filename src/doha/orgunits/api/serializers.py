@@ -1,11 +1,13 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from doha.orgunits.models import AdminEdition, AdminUnit, OrgUnit
 
 
 class AdminUnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     mapped_to = serializers.SerializerMethodField()
 
     class Meta:
@@ -31,6 +33,7 @@ class AdminUnitSerializer(serializers.ModelSerializer):
         return [m.new.code for m in obj.mapped_to.all()]
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ParentField(serializers.SlugRelatedField):
     def __init__(self, *args, scope_action="add", **kwargs):
         self.scope_action = scope_action
@@ -57,8 +60,13 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         queryset=AdminUnit.objects.filter(edition=AdminEdition.CURRENT),
         help_text=_("Official code of the post-2025 province or commune/ward."),
     )
-    admin_unit_name = serializers.CharField(source="admin_unit.full_name", read_only=True)
-    parent_name = serializers.CharField(source="parent.name", read_only=True)
+    # Null (not missing) for a unit without a commune/ward or without a parent (the ministry).
+    admin_unit_name = serializers.CharField(
+        source="admin_unit.full_name", read_only=True, default=None, allow_null=True
+    )
+    parent_name = serializers.CharField(
+        source="parent.name", read_only=True, default=None, allow_null=True
+    )
     path = serializers.CharField(read_only=True)
 
     class Meta:
@@ -100,8 +108,8 @@ class OrgUnitRetireSerializer(serializers.Serializer):
 
 
 class HierarchyPeriodSerializer(serializers.Serializer):
-    parent = serializers.CharField(source="parent.uid", default=None)
-    parent_name = serializers.CharField(source="parent.name", default=None)
+    parent = serializers.CharField(source="parent.uid", default=None, allow_null=True)
+    parent_name = serializers.CharField(source="parent.name", default=None, allow_null=True)
     path = serializers.CharField()
     valid_from = serializers.DateField()
     valid_to = serializers.DateField()

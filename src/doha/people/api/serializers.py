@@ -63,7 +63,7 @@ class WorkerListSerializer(serializers.ModelSerializer):
 
     facility = serializers.SlugRelatedField(slug_field="uid", read_only=True)
     facility_name = serializers.CharField(source="facility.name", read_only=True)
-    specialty = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    specialty = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     licence_number = serializers.CharField(source="masked_licence", read_only=True)
     phone = serializers.CharField(source="masked_phone", read_only=True)
     birth_year = serializers.IntegerField(read_only=True, allow_null=True)

@@ -4,6 +4,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from doha.core import privacy
 from doha.core.api.viewsets import ScopedModelViewSet, as_api_error
 from doha.people import services
 from doha.people.api.serializers import (
@@ -36,7 +37,12 @@ class WorkerViewSet(ScopedModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         worker = self.get_object()
         services.log_access(worker, request.user, via="api")
-        return Response(self.get_serializer(worker).data)
+        data = self.get_serializer(worker).data
+        if not privacy.needs_full(request.user, HealthWorker):
+            # Roles that only read see identifiers masked (Decree 13/2023/NĐ-CP).
+            data["licence_number"] = worker.masked_licence
+            data["phone"] = worker.masked_phone
+        return Response(data)
 
     def perform_create(self, serializer):
         self._save(services.create_worker, HealthWorker(**serializer.validated_data), serializer)

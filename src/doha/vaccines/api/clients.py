@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from doha.core import privacy
 from doha.core.api.permissions import ScopedPermission
 from doha.core.api.viewsets import ScopedModelViewSet, as_api_error
 from doha.core.audit import bind_actor
@@ -203,7 +204,12 @@ class ClientViewSet(ScopedModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         client = self.get_object()
         clients.log_access(client, request.user, via="api")
-        return Response(self.get_serializer(client).data)
+        data = self.get_serializer(client).data
+        if not privacy.needs_full(request.user, Client):
+            # Roles that only read see the phone and address masked (Decree 13/2023/NĐ-CP).
+            data["phone"] = clients.masked_phone(client)
+            data["address"] = ""
+        return Response(data)
 
     def _save(self, serializer, client):
         for key, value in serializer.validated_data.items():
@@ -445,7 +451,7 @@ class VisitViewSet(ScopedModelViewSet):
         return Response(VisitSerializer(visit).data)
 
     @extend_schema(responses=ChecklistSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def checklists(self, request):
         """The screening checklists (every version) with their question codes."""
         return Response(ChecklistSerializer(visits.checklists().values(), many=True).data)

@@ -12,8 +12,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Sum
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -924,7 +930,14 @@ class TemperatureReadingViewSet(ScopedModelViewSet):
 
     @extend_schema(
         request=TemperatureUploadSerializer,
-        responses={200: TemperatureUploadReportSerializer, 400: TemperatureUploadReportSerializer},
+        responses={
+            200: TemperatureUploadReportSerializer,
+            # Either the report (ok false, the refused rows) or the errors of the request's fields.
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The upload report with its refused rows, or the field errors.",
+            ),
+        },
     )
     @action(
         detail=False,
@@ -939,7 +952,9 @@ class TemperatureReadingViewSet(ScopedModelViewSet):
         d = serializer.validated_data
         fridge = Fridge.objects.restrict(request.user, "import").filter(uid=d["fridge"]).first()
         if fridge is None:
-            raise exceptions.ValidationError({"fridge": ["No fridge in your scope has this UID."]})
+            raise exceptions.ValidationError(
+                {"fridge": [_("No fridge in your scope has this UID.")]}
+            )
         try:
             report = coldchain.upload_readings(
                 fridge, d["file"], user=request.user, dry_run=d["dry_run"]

@@ -139,6 +139,7 @@ def test_null_character_in_a_field_is_refused_naming_it(fuzz_world, db):
         "/api/consultations/",
         {"participants": ["\x00"], "patient_summary": "Ho kéo dài"},
         HTTP_AUTHORIZATION=headers["Authorization"],
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert response.json() == {"participants": ["Null characters are not allowed."]}

@@ -91,3 +91,25 @@ def test_disaggregations_have_their_own_history(network, stats):
 def test_blank_or_text_is_not_judged(network, history):
     assert outliers(network.bvdk, history, coc(history), "202401", "") is None
     assert outliers(network.bvdk, history, coc(history), "202401", "abc") is None
+
+
+def test_a_whole_form_is_judged_in_one_query_with_each_cell_on_its_own_history(
+    network, stats, history, django_assert_max_num_queries
+):
+    """The data-entry form asks for all its cells at once: one history query, and each
+    cell judged against its own history only (a constant history elsewhere, no history,
+    text that is not a number)."""
+    from doha.analytics.outliers import outliers_of_cells
+
+    for month in ("202310", "202311", "202312"):
+        put(stats.admissions, network.tu_son, month, 40)
+    cell = coc(history)
+    cells = [(history, cell, 250), (history, cell, 101), (history, cell, ""), (history, cell, "x")]
+    with django_assert_max_num_queries(2):
+        flags = outliers_of_cells(network.bvdk, cells, "202401")
+    assert [bool(f) for f in flags] == [True, False, False, False]
+    assert flags[0].history == 12
+    # Tu Son's constant history of 40 is not BVĐK's.
+    assert outliers_of_cells(network.tu_son, [(history, cell, 250)], "202401")[0].method == (
+        "min_max"
+    )

@@ -240,19 +240,23 @@ class EntryForm:
     def check(self):
         """Dry-run the write path and evaluate rules and outliers on what was typed."""
         from doha.aggregate.datavalues import apply_values
-        from doha.analytics.outliers import outliers
+        from doha.analytics.outliers import outliers_of_cells
         from doha.analytics.validation import run_rules
 
         rows = self.changed_rows()
         summary = apply_values(self.user, rows, dry_run=True, atomic=True, action="change")
         self._cell_for_conflict(rows, summary)
         numbers = self.typed_numbers()
+        cells = []
         for (de_uid, coc_uid), number in numbers.items():
             member = next(m for m in self.elements if m.data_element.uid == de_uid)
             coc = next(c for c in self.option_combos[member.effective_combo.pk] if c.uid == coc_uid)
-            flag = outliers(self.org_unit, member.data_element, coc, self.period, number)
+            cells.append((member.data_element, coc, number))
+        for (de, coc, _number), flag in zip(
+            cells, outliers_of_cells(self.org_unit, cells, self.period), strict=True
+        ):
             if flag:
-                self.outliers[field_name(de_uid, coc_uid)] = str(flag)
+                self.outliers[field_name(de.uid, coc.uid)] = str(flag)
         violations = run_rules(self.org_unit, self.period, data_set=self.data_set, values=numbers)
         return summary, violations
 

@@ -51,7 +51,10 @@ def default_combo() -> CategoryCombo:
 
 
 def default_option_combo() -> CategoryOptionCombo:
-    return ensure_defaults()
+    """The default option combo: one query when it exists (it always does after the first
+    migration's data or the first call), created with its category objects otherwise."""
+    coc = CategoryOptionCombo.objects.filter(uid=DEFAULT_OPTION_COMBO_UID).first()
+    return coc if coc is not None else ensure_defaults()
 
 
 @transaction.atomic

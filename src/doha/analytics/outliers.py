@@ -21,7 +21,15 @@ from doha.aggregate.services import default_option_combo
 from doha.core.text import format_number
 from doha.orgunits.models import OrgUnit
 
-__all__ = ["HISTORY", "MIN_HISTORY", "THRESHOLD", "Outlier", "outliers", "usual_range"]
+__all__ = [
+    "HISTORY",
+    "MIN_HISTORY",
+    "THRESHOLD",
+    "Outlier",
+    "outliers",
+    "outliers_of_cells",
+    "usual_range",
+]
 
 HISTORY = 12
 MIN_HISTORY = 3
@@ -82,23 +90,32 @@ def _fmt(value: float) -> str:
     return format_number(value, 0 if float(value).is_integer() else 1)
 
 
-def _history(org_unit, data_element, coc, aoc, period: Period) -> list[float]:
+def _previous_periods(period: Period) -> list[str]:
     previous = []
     current = period
     for _step in range(HISTORY):
         current = current.previous()
         previous.append(current.id)
-    return list(
-        DataValue.objects.filter(
-            org_unit=org_unit,
-            data_element=data_element,
-            category_option_combo=coc,
-            attribute_option_combo=aoc,
-            period__in=previous,
-            deleted=False,
-            numeric_value__isnull=False,
-        ).values_list("numeric_value", flat=True)
-    )
+    return previous
+
+
+def _histories(org_unit, cells, aoc, period: Period) -> dict[tuple[int, int], list[float]]:
+    """The previous periods' numbers of every (data element, option combo) cell, one query."""
+    element_ids = {de.pk for de, _coc in cells}
+    wanted = {(de.pk, coc.pk) for de, coc in cells}
+    out: dict[tuple[int, int], list[float]] = {key: [] for key in wanted}
+    rows = DataValue.objects.filter(
+        org_unit=org_unit,
+        data_element_id__in=element_ids,
+        attribute_option_combo=aoc,
+        period__in=_previous_periods(period),
+        deleted=False,
+        numeric_value__isnull=False,
+    ).values_list("data_element_id", "category_option_combo_id", "numeric_value")
+    for de_id, coc_id, number in rows:
+        if (de_id, coc_id) in out:
+            out[(de_id, coc_id)].append(number)
+    return out
 
 
 def usual_range(history: list[float]) -> tuple[float, float, float, float, str] | None:
@@ -123,15 +140,36 @@ def outliers(
 ) -> Outlier | None:
     """An ``Outlier`` (true, with a message) when ``value`` is unusual for this cell;
     None when it is usual or the cell has too little history to tell."""
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
+    return outliers_of_cells(org_unit, [(data_element, coc, value)], period, aoc)[0]
+
+
+def outliers_of_cells(
+    org_unit: OrgUnit,
+    cells: list[tuple[DataElement, CategoryOptionCombo, object]],
+    period,
+    aoc: CategoryOptionCombo | None = None,
+) -> list[Outlier | None]:
+    """``outliers`` of many cells of one facility and period (a data-entry form), with one
+    query for all their histories. One answer per cell, in order."""
+    numbers: list[float | None] = []
+    for _de, _coc, value in cells:
+        try:
+            numbers.append(None if value is None or value == "" else float(value))
+        except (TypeError, ValueError):
+            numbers.append(None)
+    judged = [(de, coc) for (de, coc, _v), n in zip(cells, numbers, strict=True) if n is not None]
+    if not judged:
+        return [None] * len(cells)
     period = period if isinstance(period, Period) else parse_period(str(period))
     aoc = aoc or default_option_combo()
-    history = _history(org_unit, data_element, coc, aoc, period)
+    histories = _histories(org_unit, judged, aoc, period)
+    return [
+        None if number is None else _judge(de, number, histories[(de.pk, coc.pk)])
+        for (de, coc, _v), number in zip(cells, numbers, strict=True)
+    ]
+
+
+def _judge(data_element: DataElement, number: float, history: list[float]) -> Outlier | None:
     bounds = usual_range(history)
     if bounds is None:
         return None

@@ -1,0 +1,292 @@
+"""A working day of a province, for locust (issue 8, part 5).
+
+Run by ``bench/load/run.sh``, which starts gunicorn on PostgreSQL with the demo province and
+then this scenario headless; see docs/reliability.md for the figures and the command.
+
+Who does what (weights are the share of the 50 simulated people):
+
+- ``Clerk`` (25): a facility's statistics clerk. Opens the data-entry grid of one of the
+  commune stations under TTYT Tiên Du for an open month, checks it (dry run with validation
+  rules and outliers), then saves it with a few figures changed; looks at completeness.
+- ``Officer`` (20): a DOH or line-direction officer. Province dashboard, the pivot table,
+  the DHIS2 analytics API, lists of programmes, transfers, rotations, people, training,
+  consultations, donations, facilities and techniques; one facility's month through the API.
+- ``ReportWriter`` (4): asks for the semi-annual review of the province (generated in the
+  background, as a user does, then polled until it is ready) and reads the report list.
+- ``Importer`` (1): a DHIS2 client pushing a month of one facility's figures to
+  ``/api/dataValueSets`` as CSV, over and over.
+
+Each person waits 3 to 10 seconds between actions (someone reading a page), so 50 people make
+about 6 to 10 requests a second: a busy working day for one province. Requests are named by page
+(the query string left out) so that locust's table reads per page and API.
+
+The targets (users, data set, facilities, periods) are read from the database once, at start,
+through Django: ``DATABASE_URL`` must point at the database the server uses.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import sys
+from pathlib import Path
+
+from locust import HttpUser, between, events, task
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = os.environ.get("DOHA_LOAD_PASSWORD", "doha@2026")
+FIELD = re.compile(r'name="(v:[^"]+)"[^>]*?value="([^"]*)"')
+FIELD_EMPTY = re.compile(r'name="(v:[^"]+)"')
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TARGETS: dict = {}
+
+
+def _load_targets() -> dict:
+    for path in (ROOT / "src", ROOT):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doha.settings")
+    import django
+
+    django.setup()
+    from doha.aggregate.entry import entry_periods
+    from doha.aggregate.models import DataSet, DataValue
+    from doha.orgunits.models import OrgUnit
+
+    data_set = DataSet.objects.get(code="DS_MONTHLY")
+    centre = OrgUnit.objects.get(code="BN-TTYT-TIENDU")
+    stations = list(
+        OrgUnit.objects.filter(path__startswith=centre.path, data_sets=data_set)
+        .exclude(pk=centre.pk)
+        .values_list("uid", flat=True)
+    )
+    periods = [p.id for p in entry_periods(data_set)][:2]
+    province = OrgUnit.objects.get(code="BN-SYT")
+    bvdk = OrgUnit.objects.get(code="BN-BVDK")
+    element = (
+        data_set.data_elements.filter(code="OPD_VISITS").first() or data_set.data_elements.first()
+    )
+    coc = DataValue.objects.filter(data_element=element).values_list(
+        "category_option_combo__uid", flat=True
+    )[:1]
+    return {
+        "ds": data_set.uid,
+        "stations": stations,
+        "periods": periods,
+        "province": province.uid,
+        "province_pk": province.pk,
+        "hospital": bvdk.uid,
+        "element": element.uid,
+        "coc": coc[0] if coc else "",
+    }
+
+
+@events.init.add_listener
+def _on_init(environment, **_kwargs):
+    TARGETS.update(_load_targets())
+    if not TARGETS["stations"] or not TARGETS["periods"]:
+        raise SystemExit("load: no reporting station or open period in the demo database")
+
+
+class SignedIn(HttpUser):
+    abstract = True
+    wait_time = between(3, 10)
+    username = ""
+
+    def on_start(self):
+        page = self.client.get("/login/", name="/login/")
+        token = CSRF.search(page.text)
+        self.client.post(
+            "/login/",
+            {
+                "username": self.username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+            },
+            headers={"Referer": f"{self.host}/login/"},
+            name="/login/ (POST)",
+        )
+
+    def post_form(self, url, data, name):
+        token = self.client.cookies.get("csrftoken", "")
+        return self.client.post(
+            url,
+            {**data, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{self.host}{url}"},
+            name=name,
+        )
+
+
+class Clerk(SignedIn):
+    weight = 25
+    username = "ttyt.tiendu"
+
+    @task(6)
+    def enter_month(self):
+        query = {
+            "ds": TARGETS["ds"],
+            "ou": random.choice(TARGETS["stations"]),
+            "pe": random.choice(TARGETS["periods"]),
+        }
+        page = self.client.get("/statistics/entry/", params=query, name="/statistics/entry/")
+        filled = dict(FIELD.findall(page.text))
+        names = FIELD_EMPTY.findall(page.text)
+        if not names:
+            return
+        data = {name: filled.get(name, "") for name in names}
+        for name in random.sample(names, min(3, len(names))):
+            data[name] = str(random.randint(5, 400))
+        self.post_form(
+            "/statistics/entry/",
+            {**query, **data, "action": "check"},
+            "/statistics/entry/ (check)",
+        )
+        with self.client.post(
+            "/statistics/entry/",
+            {
+                **query,
+                **data,
+                "action": "save",
+                "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""),
+            },
+            headers={"Referer": f"{self.host}/statistics/entry/"},
+            name="/statistics/entry/ (save)",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            # A save answers 302 back to the grid; 400 means the figures were refused.
+            if response.status_code == 302:
+                response.success()
+            else:
+                response.failure(f"save answered {response.status_code}")
+
+    @task(1)
+    def completeness(self):
+        self.client.get(
+            "/statistics/completeness/",
+            params={"ds": TARGETS["ds"]},
+            name="/statistics/completeness/",
+        )
+
+    @task(1)
+    def home(self):
+        self.client.get("/", name="/")
+
+
+class Officer(SignedIn):
+    weight = 20
+    username = "syt.bacninh"
+
+    @task(5)
+    def dashboard(self):
+        self.client.get("/analytics/dashboard/", name="/analytics/dashboard/")
+
+    @task(3)
+    def pivot(self):
+        self.client.get(
+            "/analytics/",
+            params={
+                "dx": f"de:{TARGETS['element']}",
+                "ou": TARGETS["province"],
+                "level": "children",
+                "relative": "LAST_12_MONTHS",
+                "boundaries": "current",
+                "layout": "ou,dx|pe",
+                "chart": "bar",
+            },
+            name="/analytics/ (pivot)",
+        )
+
+    @task(3)
+    def analytics_api(self):
+        self.client.get(
+            "/api/analytics.json",
+            params={
+                "dimension": [
+                    f"dx:{TARGETS['element']}",
+                    "pe:LAST_12_MONTHS",
+                    f"ou:{TARGETS['province']};LEVEL-3",
+                ],
+            },
+            name="/api/analytics",
+        )
+
+    @task(2)
+    def lists(self):
+        url = random.choice(
+            [
+                "/programmes/",
+                "/transfers/",
+                "/rotations/",
+                "/people/",
+                "/training/",
+                "/telehealth/",
+                "/donations/",
+                "/orgunits/",
+                "/catalog/",
+            ]
+        )
+        self.client.get(url, name=url)
+
+    @task(1)
+    def data_values_api(self):
+        self.client.get(
+            "/api/dataValueSets.json",
+            params={
+                "dataSet": TARGETS["ds"],
+                "orgUnit": TARGETS["hospital"],
+                "period": TARGETS["periods"][-1],
+            },
+            name="/api/dataValueSets (GET)",
+        )
+
+
+class ReportWriter(SignedIn):
+    weight = 4
+    username = "syt.bacninh"
+    wait_time = between(20, 40)
+
+    @task(1)
+    def semiannual(self):
+        form = self.client.get("/reports/new/", name="/reports/new/")
+        if form.status_code != 200:
+            return
+        response = self.post_form(
+            "/reports/new/",
+            {
+                "org_unit": TARGETS["province_pk"],
+                "period_kind": "S1",
+                "year": "2026",
+                "number": str(random.randint(1, 999)),
+                "date": "2026-07-10",
+                "title": "",
+                "language": "vi",
+                "shortcomings": "",
+                "next_tasks": "",
+            },
+            "/reports/new/ (POST)",
+        )
+        self.client.get("/reports/", name="/reports/")
+        return response
+
+
+class Importer(HttpUser):
+    weight = 1
+    wait_time = between(5, 15)
+
+    @task
+    def push_month(self):
+        lines = ["dataelement,period,orgunit,categoryoptioncombo,value"]
+        for station in TARGETS["stations"][:20]:
+            lines.append(
+                f"{TARGETS['element']},{TARGETS['periods'][0]},{station},"
+                f"{TARGETS['coc']},{random.randint(100, 900)}"
+            )
+        self.client.post(
+            "/api/dataValueSets",
+            data="\n".join(lines).encode(),
+            headers={"Content-Type": "application/csv"},
+            auth=("syt.bacninh", PASSWORD),
+            name="/api/dataValueSets (POST csv)",
+        )

@@ -16,6 +16,8 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import re_path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from doha.aggregate import datavalues, formats
 from doha.aggregate.api.base import Dhis2View, dhis2_path
@@ -28,6 +30,8 @@ from doha.aggregate.models import (
     DataValue,
 )
 from doha.aggregate.periods import PeriodError, parse_period
+from doha.core.api.schema import FLAG, ID_SCHEMES
+from doha.core.api.schema import query_parameter as _param
 from doha.core.scope import can, user_scope_path
 from doha.orgunits.models import OrgUnit
 
@@ -102,9 +106,45 @@ class _NoNegotiation:
         return super().perform_content_negotiation(request, force=True)
 
 
+_ID_SCHEME_PARAMETERS = [
+    _param(name, "UID, CODE or NAME.", enum=ID_SCHEMES) for name in formats.IdSchemes.PARAMS
+]
+_SET_RESPONSES = {
+    200: OpenApiResponse(OpenApiTypes.OBJECT, description="Data values, or the import summary."),
+    409: OpenApiResponse(OpenApiTypes.OBJECT, description="A request DHIS2 refuses."),
+}
+_VALUE_PARAMETERS = [
+    _param("de", "Data element (UID or code)."),
+    _param("pe", "Period (DHIS2 ISO, e.g. 202611)."),
+    _param("ou", "Organisation unit (UID or code)."),
+    _param("co", "Category option combo (UID or code); the default when left out."),
+    _param("cc", "Attribute category combo (UID)."),
+    _param("cp", "Attribute category options, separated by ';'."),
+    _param("ds", "Data set (UID or code)."),
+]
+
+
 class DataValueSetsView(_NoNegotiation, Dhis2View):
     """``/api/dataValueSets``: GET exports, POST imports (JSON, CSV, ADX)."""
 
+    @extend_schema(
+        operation_id="data_value_sets_export",
+        parameters=[
+            _param("dataSet", "Data set (UID or code).", many=True),
+            _param("orgUnit", "Organisation unit (UID or code).", many=True),
+            _param("period", "Period (DHIS2 ISO, e.g. 202611 or 2026Q3).", many=True),
+            _param("startDate", "First day (YYYY-MM-DD), with endDate instead of period."),
+            _param("endDate", "Last day (YYYY-MM-DD)."),
+            _param("children", "Include the units below orgUnit.", **FLAG),
+            _param("attributeOptionCombo", "Attribute option combo (UID).", many=True),
+            _param("lastUpdated", "Only values changed since (YYYY-MM-DD)."),
+            _param("lastUpdatedDuration", "Only values changed within, e.g. 10d or 2h."),
+            _param("includeDeleted", "Include deleted values.", **FLAG),
+            _param("limit", "At most this many values.", kind=OpenApiTypes.INT),
+            *_ID_SCHEME_PARAMETERS,
+        ],
+        responses=_SET_RESPONSES,
+    )
     def get(self, request, api_version=None, fmt=None):
         user = request.user
         if not can(user, DataValue, "export"):
@@ -238,6 +278,25 @@ class DataValueSetsView(_NoNegotiation, Dhis2View):
             moment = timezone.make_aware(moment)
         return moment
 
+    @extend_schema(
+        operation_id="data_value_sets_import",
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "application/csv": OpenApiTypes.STR,
+            "application/adx+xml": OpenApiTypes.STR,
+        },
+        parameters=[
+            _param("importStrategy", "CREATE, UPDATE, CREATE_AND_UPDATE or DELETE."),
+            _param("dryRun", "Check without saving.", **FLAG),
+            _param(
+                "atomicMode", "ALL (nothing saved on a conflict) or NONE.", enum=["ALL", "NONE"]
+            ),
+            _param("async", "Only false is supported.", **FLAG),
+            _param("firstRowIsHeader", "CSV: the first row names the columns.", **FLAG),
+            *_ID_SCHEME_PARAMETERS,
+        ],
+        responses=_SET_RESPONSES,
+    )
     def post(self, request, api_version=None, fmt=None):
         params = request.query_params
         if _bool(params.get("async")):
@@ -371,6 +430,14 @@ class DataValuesView(_NoNegotiation, Dhis2View):
                 "E2020",
             )
 
+    @extend_schema(
+        operation_id="data_value_read",
+        parameters=_VALUE_PARAMETERS,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="[value]"),
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="No such value."),
+        },
+    )
     def get(self, request, api_version=None, fmt=None):
         user = request.user
         if not can(user, DataValue, "view"):
@@ -404,6 +471,17 @@ class DataValuesView(_NoNegotiation, Dhis2View):
         response["Cache-Control"] = "no-store"
         return response
 
+    @extend_schema(
+        operation_id="data_value_write",
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[
+            *_VALUE_PARAMETERS,
+            _param("value", "The value."),
+            _param("comment", "A comment."),
+            _param("followUp", "Mark for follow-up.", **FLAG),
+        ],
+        responses={201: None, 409: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
     def post(self, request, api_version=None, fmt=None):
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         if content_type == "application/json" and not request.query_params.get("de"):
@@ -434,6 +512,11 @@ class DataValuesView(_NoNegotiation, Dhis2View):
             params = request.query_params
         return self._write(request, params, datavalues.CREATE_AND_UPDATE, "add")
 
+    @extend_schema(
+        operation_id="data_value_delete",
+        parameters=_VALUE_PARAMETERS,
+        responses={204: None, 409: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
     def delete(self, request, api_version=None, fmt=None):
         return self._write(request, request.query_params, datavalues.DELETE, "change")
 

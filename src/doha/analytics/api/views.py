@@ -21,10 +21,12 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from doha.aggregate.api.base import Dhis2View, dhis2_path
 from doha.analytics.query import QueryError, run_query
+from doha.core.api.schema import FLAG
+from doha.core.api.schema import query_parameter as _query
 from doha.core.tabular import csv_safe, export_response
 
 KNOWN_DIMENSIONS = ("dx", "pe", "ou", "co")
@@ -75,15 +77,6 @@ def parse_dimensions(values: list[str]) -> tuple[dict[str, list[str]], list[str]
         found[name] = parts
         order.append(name)
     return found, order
-
-
-def _query(name, description, many=False, kind=OpenApiTypes.STR, enum=None):
-    return OpenApiParameter(
-        name, kind, OpenApiParameter.QUERY, description=description, many=many, enum=enum
-    )
-
-
-FLAG = {"kind": OpenApiTypes.BOOL}
 
 
 class AnalyticsView(Dhis2View):

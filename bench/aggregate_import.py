@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -262,11 +263,14 @@ def check_with_query(user, rows: Rows) -> tuple[int, int]:
 
 
 def timed_import(user, path: Path, fmt: str, label: str):
+    """(summary, seconds, seconds in _write_postgresql, CPU seconds of this process before
+    _write_postgresql: reading, resolving and checking the values)."""
     data = path.read_bytes()
-    write_seconds = {"s": 0.0}
+    write_seconds = {"s": 0.0, "cpu_before": None}
     original = datavalues._write_postgresql if _common.is_postgresql() else None
 
     def measured(*args, **kwargs):
+        write_seconds["cpu_before"] = time.process_time()
         start = time.perf_counter()
         try:
             return original(*args, **kwargs)
@@ -275,6 +279,7 @@ def timed_import(user, path: Path, fmt: str, label: str):
 
     if original is not None:
         datavalues._write_postgresql = measured
+    cpu_start = time.process_time()
     try:
         summary, took = _common.seconds(
             import_file,
@@ -290,7 +295,8 @@ def timed_import(user, path: Path, fmt: str, label: str):
             datavalues._write_postgresql = original
     if summary.status == "ERROR" or summary.total_conflicts:
         raise SystemExit(f"{label}: the import failed: {summary.as_dict()}")
-    return summary, took, write_seconds["s"]
+    cpu_end = write_seconds["cpu_before"] or time.process_time()
+    return summary, took, write_seconds["s"], cpu_end - cpu_start
 
 
 def plain_copy_seconds(rows: Rows, indexes: bool = True) -> float:
@@ -369,7 +375,8 @@ def main(argv=None) -> dict:
             size = path.stat().st_size / 1024 / 1024
             _common.line(f"{fmt.upper()} file", f"{size:,.1f} MB written in {took:.1f} s")
 
-            summary, took, write_s = timed_import(user, path, fmt, fmt.upper())
+            load = os.getloadavg()[0]
+            summary, took, write_s, python_cpu = timed_import(user, path, fmt, fmt.upper())
             rate = rows.count / took
             figures[f"{fmt}_s"] = took
             figures[f"{fmt}_rate"] = rate
@@ -379,6 +386,15 @@ def main(argv=None) -> dict:
             _common.line(
                 f"{fmt.upper()} import (new values)",
                 f"{took:8.1f} s  {rate:>10,.0f} values/s  imported {summary.imported:,}{detail}",
+            )
+            python_s = took - write_s
+            figures[f"{fmt}_python_us"] = python_s / rows.count * 1e6
+            figures[f"{fmt}_python_cpu_us"] = python_cpu / rows.count * 1e6
+            _common.line(
+                "  before the write: read, resolve, check (Python)",
+                f"{python_s:8.1f} s  {python_s / rows.count * 1e6:6.1f} µs/value "
+                f"(CPU {python_cpu / rows.count * 1e6:.1f} µs/value; load average "
+                f"{load:.1f} -> {os.getloadavg()[0]:.1f})",
             )
             if summary.imported != rows.count or stored_count(rows) != rows.count:
                 failures.append(f"{fmt}: imported {summary.imported:,} of {rows.count:,}")
@@ -397,7 +413,7 @@ def main(argv=None) -> dict:
             if different or not compared:
                 failures.append(f"{fmt}: analytics differ from the data values after the import")
 
-            summary, took, _write_s = timed_import(user, path, fmt, f"{fmt.upper()} again")
+            summary, took, _write_s, _cpu = timed_import(user, path, fmt, f"{fmt.upper()} again")
             figures[f"{fmt}_again_s"] = took
             _common.line(
                 f"{fmt.upper()} re-import (nothing changes)",

@@ -3,22 +3,24 @@
 Run by ``bench/load/run.sh``, which starts gunicorn on PostgreSQL with the demo province and
 then this scenario headless; see docs/reliability.md for the figures and the command.
 
-Who does what (weights are the share of the 50 simulated people):
+Who does what (weights are the share of the 50 simulated people), paced as people work:
 
 - ``Clerk`` (25): a facility's statistics clerk. Opens the data-entry grid of one of the
-  commune stations under TTYT Tiên Du for an open month, checks it (dry run with validation
-  rules and outliers), then saves it with a few figures changed; looks at completeness.
-- ``Officer`` (20): a DOH or line-direction officer. Province dashboard, the pivot table,
-  the DHIS2 analytics API, lists of programmes, transfers, rotations, people, training,
-  consultations, donations, facilities and techniques; one facility's month through the API.
+  commune stations under TTYT Tiên Du for an open month, types for 20 to 60 seconds, checks
+  it (dry run with validation rules and outliers), saves it with a few figures changed, and
+  takes 10 to 30 seconds before the next form; now and then looks at completeness.
+- ``Officer`` (20): a DOH or line-direction officer reading a page for 5 to 20 seconds:
+  province dashboard, the pivot table, the DHIS2 analytics API, lists of programmes,
+  transfers, rotations, people, training, consultations, donations, facilities and
+  techniques; one facility's month through the API.
 - ``ReportWriter`` (4): every one to two minutes asks for the semi-annual review of the
   province (built in the background, about 2.4 s of CPU each) and reads the report list.
-- ``Importer`` (1): a DHIS2 client pushing a month of one facility's figures to
-  ``/api/dataValueSets`` as CSV, over and over.
+- ``Importer`` (1): a DHIS2 client pushing a month of 20 facilities' figures to
+  ``/api/dataValueSets`` as CSV every 5 to 15 seconds.
 
-Each person waits 3 to 10 seconds between actions (someone reading a page), so 50 people make
-about 6 to 10 requests a second: a busy working day for one province. Requests are named by page
-(the query string left out) so that locust's table reads per page and API.
+That is about 4 requests a second from 50 people. ``DOHA_LOAD_PACE`` divides every wait
+(``DOHA_LOAD_PACE=5`` makes the same people five times as quick: a stress test). Requests
+are named by page (the query string left out) so that locust's table reads per page and API.
 
 The targets (users, data set, facilities, periods) are read from the database once, at start,
 through Django: ``DATABASE_URL`` must point at the database the server uses.
@@ -30,6 +32,7 @@ import os
 import random
 import re
 import sys
+import time
 from pathlib import Path
 
 from locust import HttpUser, between, events, task
@@ -40,6 +43,16 @@ FIELD = re.compile(r'name="(v:[^"]+)"[^>]*?value="([^"]*)"')
 FIELD_EMPTY = re.compile(r'name="(v:[^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TARGETS: dict = {}
+PACE = float(os.environ.get("DOHA_LOAD_PACE", "1"))
+
+
+def paced(low, high):
+    return between(low / PACE, high / PACE)
+
+
+def pause(low, high):
+    """Someone reading or typing, within one task."""
+    time.sleep(random.uniform(low, high) / PACE)
 
 
 def _load_targets() -> dict:
@@ -91,7 +104,7 @@ def _on_init(environment, **_kwargs):
 
 class SignedIn(HttpUser):
     abstract = True
-    wait_time = between(3, 10)
+    wait_time = paced(5, 20)
     username = ""
 
     def on_start(self):
@@ -121,6 +134,7 @@ class SignedIn(HttpUser):
 class Clerk(SignedIn):
     weight = 25
     username = "ttyt.tiendu"
+    wait_time = paced(10, 30)
 
     @task(6)
     def enter_month(self):
@@ -137,11 +151,13 @@ class Clerk(SignedIn):
         data = {name: filled.get(name, "") for name in names}
         for name in random.sample(names, min(3, len(names))):
             data[name] = str(random.randint(5, 400))
+        pause(20, 60)  # typing the month's figures
         self.post_form(
             "/statistics/entry/",
             {**query, **data, "action": "check"},
             "/statistics/entry/ (check)",
         )
+        pause(3, 10)  # reading what the check says
         with self.client.post(
             "/statistics/entry/",
             {
@@ -245,7 +261,7 @@ class Officer(SignedIn):
 class ReportWriter(SignedIn):
     weight = 4
     username = "syt.bacninh"
-    wait_time = between(60, 120)
+    wait_time = paced(60, 120)
 
     @task(1)
     def semiannual(self):
@@ -273,7 +289,7 @@ class ReportWriter(SignedIn):
 
 class Importer(HttpUser):
     weight = 1
-    wait_time = between(5, 15)
+    wait_time = paced(5, 15)
 
     @task
     def push_month(self):

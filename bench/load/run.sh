@@ -45,9 +45,14 @@ for _ in $(seq 60); do
   sleep 1
 done
 
+# By default the figures are of the working day itself: locust resets its counters once all
+# the people have signed in (DOHA_LOAD_RESET_STATS=0 keeps the sign-in minute in them).
+RESET=--reset-stats
+[ "${DOHA_LOAD_RESET_STATS:-1}" = 1 ] || RESET=
 rc=0
 "$BIN/locust" -f bench/load/locustfile.py --headless --host "http://127.0.0.1:$PORT" \
-  --users "$USERS" --spawn-rate 2 --run-time "${MINUTES}m" --stop-timeout 30 \
+  --users "$USERS" --spawn-rate "${DOHA_LOAD_SPAWN_RATE:-1}" --run-time "${MINUTES}m" \
+  --stop-timeout 30 $RESET \
   --csv "$OUT/load" --html "$OUT/load.html" --only-summary >"$OUT/locust.log" 2>&1 || rc=$?
 # locust's own table: requests, failures, percentiles per page and API
 sed -n '/Response time percentiles/,$p' "$OUT/locust.log"

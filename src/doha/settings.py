@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "doha.aggregate",
     "doha.analytics",
     "doha.reports",
+    "doha.visits",
+    "doha.checklists",
+    "doha.gaps",
+    "doha.awards",
     "doha.web",
 ]
 
@@ -251,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "ProgrammeKindEnum": "doha.programmes.models.ProgrammeKind",
         "CaseKindEnum": "doha.transfers.models.CaseKind",
         "SexEnum": "doha.people.models.Sex",
+        "VisitKindEnum": "doha.visits.models.VisitKind",
     },
 }
 

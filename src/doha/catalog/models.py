@@ -165,6 +165,15 @@ class FacilityCapability(BaseModel):
                 fields=["facility", "technique"], name="capability_unique_facility_technique"
             )
         ]
+        indexes = [
+            # The technique-gap matrix anti-joins the active capabilities of many facilities
+            # (doha.gaps.services): an index-only probe halves it at national size.
+            models.Index(
+                fields=["facility", "technique"],
+                name="capability_active_fac_tech",
+                condition=models.Q(active=True),
+            )
+        ]
 
     def __str__(self):
         return f"{self.facility} – {self.technique}"

@@ -52,6 +52,8 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         # Service vaccination is the preventive-medicine centres' own work.
         "vaccination": READ,
         "revenue": READ,
+        # Checklist templates are written by the DOH; everyone else fills them.
+        "checklisttemplate": READ,
     },
     # A facility's clerk registers its needs, capabilities and transfer cases.
     Role.DATA_CLERK: {
@@ -62,6 +64,7 @@ MATRIX: dict[str, dict[str, set[str]]] = {
         "assessment": READ,
         "technique": READ,
         "metadata": READ,
+        "checklisttemplate": READ,
         # The vaccine catalogue is reference data; a clerk moves stock at their stores.
         "vaccine": READ,
         "vaccinestock": READ | {Action.ADD, Action.CHANGE, Action.IMPORT},

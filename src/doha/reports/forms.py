@@ -24,6 +24,8 @@ class ReportForm(forms.ModelForm):
     """A new report: unit, period, number and date, and the officer's own text."""
 
     kind = ReportKind.SEMIANNUAL
+    # Statistics are monthly: a range of months starts and ends on a month's bounds.
+    whole_months = True
     org_unit = UnitChoiceField(label=_("Org unit"), queryset=OrgUnit.objects.none())
 
     class Meta:
@@ -94,12 +96,12 @@ class ReportForm(forms.ModelForm):
                 self.add_error("start_date", _("Give the first day of the range."))
             if end is None:
                 self.add_error("end_date", _("Give the last day of the range."))
-            if start and start.day != 1:
+            if start and start.day != 1 and self.whole_months:
                 self.add_error(
                     "start_date",
                     _("Statistics are monthly: start on the first day of a month."),
                 )
-            if end and end.day != calendar.monthrange(end.year, end.month)[1]:
+            if end and self.whole_months and end.day != calendar.monthrange(end.year, end.month)[1]:
                 self.add_error(
                     "end_date", _("Statistics are monthly: end on the last day of a month.")
                 )
@@ -132,6 +134,32 @@ class ProgrammeReportForm(ReportForm):
         self.fields["programme"].queryset = Programme.objects.restrict(user, "view").order_by(
             "-start_date"
         )
+
+
+class LineDirectionReportForm(ReportForm):
+    """A hospital's or a DOH's line-direction report, for six months, a year or any dates."""
+
+    kind = ReportKind.LINE_DIRECTION
+    whole_months = False
+
+    class Meta(ReportForm.Meta):
+        help_texts = {
+            **ReportForm.Meta.help_texts,
+            "start_date": _("For a range of dates: the first day."),
+            "end_date": _("For a range of dates: the last day."),
+            "shortcomings": _("One point a paragraph; printed in section VII."),
+            "next_tasks": _("One task a paragraph; printed in section VIII."),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["org_unit"].help_text = _(
+            "A hospital: its own line-direction work; a Department of Health: the province's."
+        )
+        self.fields["period_kind"].choices = [
+            (value, _("Dates from … to …") if value == PeriodKind.RANGE else label)
+            for value, label in self.fields["period_kind"].choices
+        ]
 
 
 class ReportTextForm(forms.ModelForm):

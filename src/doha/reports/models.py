@@ -77,6 +77,7 @@ class Letterhead(BaseModel):
 class ReportKind(models.TextChoices):
     SEMIANNUAL = "semiannual", _("Semi-annual or annual review")
     PROGRAMME = "programme", _("Programme report")
+    LINE_DIRECTION = "linedirection", _("Line-direction report")
 
 
 class PeriodKind(models.TextChoices):
@@ -154,9 +155,13 @@ class Report(BaseModel):
         return reverse("reports:detail", args=[self.uid])
 
     def display_title(self) -> str:
-        from doha.reports.periods import default_summary
-
-        return self.title or default_summary(self)
+        if self.title:
+            return self.title
+        if self.kind == ReportKind.LINE_DIRECTION:
+            from doha.reports.linedirection import default_summary
+        else:
+            from doha.reports.periods import default_summary
+        return default_summary(self)
 
     def latest_version(self):
         return self.versions.order_by("-number").first()

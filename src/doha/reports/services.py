@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 BUILDERS = {
     "semiannual": "doha.reports.semiannual.build",
     "programme": "doha.reports.programme.build",
+    "linedirection": "doha.reports.linedirection.build",
 }
 # A version still queued or running after this long was lost (the server stopped).
 STALE_AFTER = datetime.timedelta(minutes=20)

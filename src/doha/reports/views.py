@@ -13,7 +13,13 @@ from doha.core.views import ObjectListView, ScopedViewMixin, _add_errors
 from doha.orgunits.models import OrgUnit
 from doha.reports import services
 from doha.reports.filters import ReportFilterSet
-from doha.reports.forms import LetterheadForm, ProgrammeReportForm, ReportForm, ReportTextForm
+from doha.reports.forms import (
+    LetterheadForm,
+    LineDirectionReportForm,
+    ProgrammeReportForm,
+    ReportForm,
+    ReportTextForm,
+)
 from doha.reports.models import Letterhead, Report, ReportKind, ReportVersion
 from doha.reports.pdf import soffice_path
 
@@ -86,16 +92,24 @@ class ReportCreateView(ScopedViewMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def get_context_data(self, **kwargs):
-        title = (
-            _("New programme report")
-            if self.form_class.kind == ReportKind.PROGRAMME
-            else _("New semi-annual or annual review")
-        )
-        return {**super().get_context_data(**kwargs), "title": title, "active_nav": "reports"}
+        title = {
+            ReportKind.PROGRAMME: _("New programme report"),
+            ReportKind.LINE_DIRECTION: _("New line-direction report"),
+        }.get(self.form_class.kind, _("New semi-annual or annual review"))
+        return {
+            **super().get_context_data(**kwargs),
+            "title": title,
+            "line_direction": self.form_class.kind == ReportKind.LINE_DIRECTION,
+            "active_nav": "reports",
+        }
 
 
 class ProgrammeReportCreateView(ReportCreateView):
     form_class = ProgrammeReportForm
+
+
+class LineDirectionReportCreateView(ReportCreateView):
+    form_class = LineDirectionReportForm
 
 
 def _versions(report):

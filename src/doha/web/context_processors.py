@@ -10,7 +10,9 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_groups": []}
     from doha.aggregate.models import DataElement, DataValue
+    from doha.awards.models import Award
     from doha.catalog.models import FacilityCapability, Technique
+    from doha.checklists.models import ChecklistFill, ChecklistTemplate
     from doha.donations.models import Donation
     from doha.orgunits.models import AdminUnit, OrgUnit
     from doha.people.models import CmeEntry, HealthWorker
@@ -32,6 +34,7 @@ def navigation(request):
         VaccinationVisit,
         Vaccine,
     )
+    from doha.visits.models import FollowUpAction, Visit
 
     groups = [
         (
@@ -47,6 +50,7 @@ def navigation(request):
             [
                 (Technique, _("Technique catalogue"), "catalog:technique_list", "catalog"),
                 (FacilityCapability, _("Capabilities"), "catalog:capability_list", "capabilities"),
+                (FacilityCapability, _("Technique gaps"), "gaps:matrix", "gap_matrix"),
             ],
         ),
         (
@@ -57,6 +61,22 @@ def navigation(request):
                 (Programme, _("Programmes"), "programmes:programme_list", "programmes"),
                 (TechniqueTransfer, _("Transfers"), "transfers:list", "transfers"),
                 (TechniqueTransfer, _("Matching"), "transfers:matching", "matching"),
+                (
+                    TechniqueTransfer,
+                    _("Sustainment of transferred techniques"),
+                    "transfers:sustainment_list",
+                    "sustainment",
+                ),
+                (Visit, _("Official visits"), "visits:list", "visits"),
+                (FollowUpAction, _("Follow-up actions"), "visits:actions", "visit_actions"),
+                (ChecklistFill, _("Filled checklists"), "checklists:fill_list", "checklist_fills"),
+                (
+                    ChecklistTemplate,
+                    _("Checklist templates"),
+                    "checklists:template_list",
+                    "checklists",
+                ),
+                (Award, _("Commendations and awards"), "awards:list", "awards"),
             ],
         ),
         (

@@ -338,14 +338,40 @@ def load_demo(stdout=None, statistics=True):
     users = _users()
     load_line_direction(users)
     load_people_and_activities()
+    load_visits_and_awards()
     if statistics:
         load_statistics()
     accounts = DEMO_USERS + load_vaccination()
     if statistics:
-        from doha.reports.demo import load_reports_demo
+        from doha.reports.demo import load_line_direction_report_demo, load_reports_demo
 
+        load_line_direction_figures()
         load_reports_demo(stdout)  # letterheads and Bắc Ninh's six-month review
+        load_line_direction_report_demo(stdout)  # the Thái Nguyên central hospital's report
     return accounts
+
+
+def load_visits_and_awards():
+    """Issue 11's records (seeds 000 and 002): the study tour to Quảng Ninh, the Thái Nguyên
+    central hospital's visit to the former Bắc Kạn with its follow-up actions, two
+    supervisions of Tiên Du with the same checklist, and the Đắk Nông DOH's two awards."""
+    from doha.awards.demo import load_demo_awards
+    from doha.checklists.demo import load_demo_checklists
+    from doha.visits.demo import load_demo_visits
+
+    load_demo_visits()
+    load_demo_checklists()
+    load_demo_awards()
+
+
+def load_line_direction_figures():
+    """Issue 11's monthly figures: per-technique cases of the transferred techniques (one
+    transfer fell silent) and referrals out by specialty, which rank the technique gaps."""
+    from doha.gaps.demo import load_demo_gaps
+    from doha.transfers.demo_sustainment import load_demo_sustainment
+
+    load_demo_sustainment()
+    load_demo_gaps()
 
 
 def load_people_and_activities():

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 
 from doha.aggregate import services
 from doha.aggregate.models import (
+    CategoryOptionCombo,
     DataElement,
     DataElementSource,
     DataSet,
@@ -318,55 +319,85 @@ def compute_activities(
                 % {"element": element.code or element.name}
             )
     unit_ids = _unit_ids(org_units)
-    first, last = months[0].start, months[-1].end
-    values = figures(first, last, unit_ids)
-    by_start = {m.start: m for m in months}
+    values = figures(months[0].start, months[-1].end, unit_ids)
     coc = services.default_option_combo()
+    wanted = {
+        (element.pk, coc.pk, ou, start): number
+        for element in elements
+        for (ou, start), number in values[element.computed_from].items()
+    }
+    return write_computed(
+        summary, elements, wanted, months, unit_ids, stored_by=STORED_BY, dry_run=dry_run
+    )
 
+
+def write_computed(
+    summary: ActivitySummary,
+    elements: list[DataElement],
+    wanted: dict[tuple[int, int, int, datetime.date], int],
+    months: list[Period],
+    unit_ids: list[int] | None,
+    *,
+    stored_by: str,
+    dry_run: bool,
+    missing_is_zero: bool = True,
+    keep_zero=None,
+) -> ActivitySummary:
+    """Bring the stored values of computed ``elements`` in ``months`` (of ``unit_ids``, or
+    every unit) to the numbers ``wanted`` ((element pk, option combo pk, unit id, first day of
+    the month) -> number), through the data values' write path as ``stored_by``; count what
+    was created, updated, deleted and unchanged into ``summary``.
+
+    A stored value with no wanted number counts as zero (``missing_is_zero``) or is deleted.
+    A zero is stored only where ``keep_zero(element, unit id, month start)`` says so (by
+    default: the element keeps zeros); otherwise a zero deletes the stored value. Shared by
+    the activity, service and follow-up-action figures."""
+    coc = services.default_option_combo()
+    by_start = {m.start: m for m in months}
     existing = DataValue.objects.filter(
         data_element__in=elements,
         period_type=PeriodType.MONTHLY,
-        start_date__gte=first,
-        start_date__lte=last,
-        category_option_combo=coc,
+        start_date__gte=months[0].start,
+        start_date__lte=months[-1].end,
         attribute_option_combo=coc,
         deleted=False,
     )
     if unit_ids is not None:
         existing = existing.filter(org_unit_id__in=unit_ids)
     stored = {
-        (de_id, ou_id, start): value
-        for de_id, ou_id, start, value in existing.values_list(
-            "data_element_id", "org_unit_id", "start_date", "value"
+        (de, cell, ou, start): value
+        for de, cell, ou, start, value in existing.values_list(
+            "data_element_id", "category_option_combo_id", "org_unit_id", "start_date", "value"
         )
     }
-
-    to_write: list[tuple[DataElement, int, Period, str]] = []
-    to_delete: list[tuple[DataElement, int, Period]] = []
-    for element in elements:
-        counts = values[element.computed_from]
-        keys = {(ou, start) for (ou, start) in counts} | {
-            (ou, start) for (de_id, ou, start) in stored if de_id == element.pk
-        }
-        for ou, start in sorted(keys):
-            number = counts.get((ou, start), 0)
-            before = stored.get((element.pk, ou, start))
-            if number == 0 and not element.zero_is_significant:
-                if before is not None:
-                    to_delete.append((element, ou, by_start[start]))
-                continue
-            text = str(number)
-            if before is None:
-                to_write.append((element, ou, by_start[start], text))
-                summary.created += 1
-            elif _same(before, text):
-                summary.unchanged += 1
-            else:
-                to_write.append((element, ou, by_start[start], text))
-                summary.updated += 1
+    by_id = {e.pk: e for e in elements}
+    to_write, to_delete = [], []
+    for key in sorted(set(wanted) | set(stored)):
+        de, cell, ou, start = key
+        element = by_id[de]
+        number = wanted.get(key)
+        if number is None and missing_is_zero:
+            number = 0
+        before = stored.get(key)
+        zero_kept = (
+            keep_zero(element, ou, start) if keep_zero is not None else element.zero_is_significant
+        )
+        if number is None or (number == 0 and not zero_kept):
+            if before is not None:
+                to_delete.append((element, cell, ou, by_start[start]))
+            continue
+        text = str(number)
+        if before is None:
+            to_write.append((element, cell, ou, by_start[start], text))
+            summary.created += 1
+        elif _same(before, text):
+            summary.unchanged += 1
+        else:
+            to_write.append((element, cell, ou, by_start[start], text))
+            summary.updated += 1
     summary.deleted = len(to_delete)
     if to_write or to_delete:
-        summary.conflicts = _write(to_write, to_delete, dry_run=dry_run)
+        summary.conflicts = _write(to_write, to_delete, stored_by=stored_by, dry_run=dry_run)
         if summary.conflicts:
             summary.created = summary.updated = summary.deleted = 0
     return summary
@@ -436,27 +467,34 @@ def _assign(elements, unit_ids) -> None:
         )
 
 
-def _write(to_write, to_delete, *, dry_run: bool) -> list[str]:
+def _write(to_write, to_delete, *, stored_by: str, dry_run: bool) -> list[str]:
     """Send the changes through the data values' write path (an empty value deletes); the
     conflicts it reported. A dry run writes inside a transaction rolled back at the end."""
     from doha.aggregate.datavalues import CREATE_AND_UPDATE, ValueRow, apply_values
 
-    changes = [*to_write, *((e, ou, p, "") for e, ou, p in to_delete)]
-    unit_ids = sorted({ou for _e, ou, _p, _v in changes})
+    changes = [*to_write, *((e, c, ou, p, "") for e, c, ou, p in to_delete)]
+    unit_ids = sorted({ou for _e, _c, ou, _p, _v in changes})
     units = OrgUnit.objects.in_bulk(unit_ids)
+    combos = CategoryOptionCombo.objects.in_bulk({c for _e, c, _ou, _p, _v in changes})
     rows = [
-        ValueRow(data_element=element, period=period, org_unit=units[ou], value=text)
-        for element, ou, period, text in changes
+        ValueRow(
+            data_element=element,
+            period=period,
+            org_unit=units[ou],
+            category_option_combo=combos[cell],
+            value=text,
+        )
+        for element, cell, ou, period, text in changes
     ]
-    elements = list({e.pk: e for e, _ou, _p, _v in changes}.values())
+    elements = list({e.pk: e for e, _c, _ou, _p, _v in changes}.values())
     with transaction.atomic():
         _assign(elements, unit_ids)
         summary = apply_values(
-            SystemWriter(STORED_BY),
+            SystemWriter(stored_by),
             rows,
             strategy=CREATE_AND_UPDATE,
             atomic=True,
-            stored_by=STORED_BY,
+            stored_by=stored_by,
         )
         if dry_run or not summary.ok:
             transaction.set_rollback(True)

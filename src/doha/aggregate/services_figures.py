@@ -43,13 +43,11 @@ from django.utils import timezone
 
 from doha.aggregate.activities import (
     ActivitySummary,
-    SystemWriter,
-    _assign,
-    _same,
     _unit_ids,
     months_between,
+    write_computed,
 )
-from doha.aggregate.models import DataElement, DataElementSource, DataValue, PeriodType
+from doha.aggregate.models import DataElement, DataElementSource
 from doha.aggregate.periods import Period
 from doha.orgunits.models import OrgUnit
 
@@ -184,9 +182,6 @@ def compute_services(
     if not elements:
         return summary
     unit_ids = _unit_ids(org_units)
-    by_start = {m.start: m for m in months}
-    first, last = months[0].start, months[-1].end
-
     wanted: dict[tuple[int, int, int, datetime.date], int] = defaultdict(int)
     unmapped = set()
     found = unit_figures(months, unit_ids)
@@ -200,85 +195,17 @@ def compute_services(
                     continue
                 wanted[(element.pk, coc.pk, ou, start)] += int(number or 0)
     summary.unmapped = sorted(unmapped)
-
-    existing = DataValue.objects.filter(
-        data_element__in=elements,
-        period_type=PeriodType.MONTHLY,
-        start_date__gte=first,
-        start_date__lte=last,
-        deleted=False,
+    # A unit-month the records no longer give loses its stored values.
+    return write_computed(
+        summary,
+        elements,
+        wanted,
+        months,
+        unit_ids,
+        stored_by=STORED_BY,
+        dry_run=dry_run,
+        missing_is_zero=False,
     )
-    if unit_ids is not None:
-        existing = existing.filter(org_unit_id__in=unit_ids)
-    stored = {
-        (de, coc, ou, start): value
-        for de, coc, ou, start, value in existing.values_list(
-            "data_element_id", "category_option_combo_id", "org_unit_id", "start_date", "value"
-        )
-    }
-    by_id = {e.pk: e for e in elements}
-    to_write = []
-    to_delete = []
-    for key in sorted(set(wanted) | set(stored)):
-        de, coc, ou, start = key
-        element = by_id[de]
-        number = wanted.get(key)
-        before = stored.get(key)
-        if number is None or (number == 0 and not element.zero_is_significant):
-            if before is not None:
-                to_delete.append((element, coc, ou, by_start[start]))
-            continue
-        text = str(number)
-        if before is None:
-            to_write.append((element, coc, ou, by_start[start], text))
-            summary.created += 1
-        elif _same(before, text):
-            summary.unchanged += 1
-        else:
-            to_write.append((element, coc, ou, by_start[start], text))
-            summary.updated += 1
-    summary.deleted = len(to_delete)
-    if to_write or to_delete:
-        summary.conflicts = _write(to_write, to_delete, dry_run=dry_run)
-        if summary.conflicts:
-            summary.created = summary.updated = summary.deleted = 0
-    return summary
-
-
-def _write(to_write, to_delete, *, dry_run: bool) -> list[str]:
-    """Send the changes through the data values' write path (an empty value deletes)."""
-    from django.db import transaction
-
-    from doha.aggregate.datavalues import CREATE_AND_UPDATE, ValueRow, apply_values
-    from doha.aggregate.models import CategoryOptionCombo
-
-    changes = [*to_write, *((e, c, ou, p, "") for e, c, ou, p in to_delete)]
-    unit_ids = sorted({ou for _e, _c, ou, _p, _v in changes})
-    units = OrgUnit.objects.in_bulk(unit_ids)
-    combos = CategoryOptionCombo.objects.in_bulk({c for _e, c, _ou, _p, _v in changes})
-    rows = [
-        ValueRow(
-            data_element=element,
-            period=period,
-            org_unit=units[ou],
-            category_option_combo=combos[coc],
-            value=text,
-        )
-        for element, coc, ou, period, text in changes
-    ]
-    elements = list({e.pk: e for e, _c, _ou, _p, _v in changes}.values())
-    with transaction.atomic():
-        _assign(elements, unit_ids)
-        result = apply_values(
-            SystemWriter(STORED_BY),
-            rows,
-            strategy=CREATE_AND_UPDATE,
-            atomic=True,
-            stored_by=STORED_BY,
-        )
-        if dry_run or not result.ok:
-            transaction.set_rollback(True)
-    return [f"{c.object}: {c.value}" for c in result.conflicts]
 
 
 def recompute_for(org_unit, date, until=None) -> ServiceSummary:

@@ -35,11 +35,9 @@ from django.utils import timezone
 from doha.aggregate import services
 from doha.aggregate.activities import (
     ActivitySummary,
-    SystemWriter,
-    _assign,
-    _same,
     _unit_ids,
     months_between,
+    write_computed,
 )
 from doha.aggregate.models import (
     AggregationType,
@@ -47,12 +45,9 @@ from doha.aggregate.models import (
     DataElementSource,
     DataSet,
     DataSetElement,
-    DataValue,
     PeriodType,
     ValueType,
 )
-from doha.aggregate.periods import Period
-from doha.orgunits.models import OrgUnit
 
 STORED_BY = "doha-visits"
 
@@ -250,84 +245,29 @@ def compute_actions(
     elements = ensure_metadata()
     summary.elements = len(elements)
     unit_ids = _unit_ids(org_units)
-    first, last = months[0].start, months[-1].end
-    values = figures(first, last, unit_ids)
-    by_start = {m.start: m for m in months}
+    values = figures(months[0].start, months[-1].end, unit_ids)
     coc = services.default_option_combo()
-
-    existing = DataValue.objects.filter(
-        data_element__in=elements,
-        period_type=PeriodType.MONTHLY,
-        start_date__gte=first,
-        start_date__lte=last,
-        category_option_combo=coc,
-        attribute_option_combo=coc,
-        deleted=False,
-    )
-    if unit_ids is not None:
-        existing = existing.filter(org_unit_id__in=unit_ids)
-    stored = {
-        (de_id, ou_id, start): value
-        for de_id, ou_id, start, value in existing.values_list(
-            "data_element_id", "org_unit_id", "start_date", "value"
-        )
+    wanted = {
+        (element.pk, coc.pk, ou, start): number
+        for element in elements
+        for (ou, start), number in values[element.computed_from].items()
     }
     due = values[FOLLOWUP_DUE]
-    to_write: list[tuple[DataElement, int, Period, str]] = []
-    to_delete: list[tuple[DataElement, int, Period]] = []
-    for element in elements:
-        counts = values[element.computed_from]
-        keys = set(counts) | {(ou, start) for (de, ou, start) in stored if de == element.pk}
-        for ou, start in sorted(keys):
-            number = counts.get((ou, start), 0)
-            before = stored.get((element.pk, ou, start))
-            # A zero is kept only where actions were due (and the element keeps zeros).
-            keep_zero = element.zero_is_significant and due.get((ou, start), 0) > 0
-            if number == 0 and not keep_zero:
-                if before is not None:
-                    to_delete.append((element, ou, by_start[start]))
-                continue
-            text = str(number)
-            if before is None:
-                to_write.append((element, ou, by_start[start], text))
-                summary.created += 1
-            elif _same(before, text):
-                summary.unchanged += 1
-            else:
-                to_write.append((element, ou, by_start[start], text))
-                summary.updated += 1
-    summary.deleted = len(to_delete)
-    if to_write or to_delete:
-        summary.conflicts = _write(to_write, to_delete, dry_run=dry_run)
-        if summary.conflicts:
-            summary.created = summary.updated = summary.deleted = 0
-    return summary
 
+    def keep_zero(element, ou, start):
+        # A zero is kept only where actions were due (and the element keeps zeros).
+        return element.zero_is_significant and due.get((ou, start), 0) > 0
 
-def _write(to_write, to_delete, *, dry_run: bool) -> list[str]:
-    """Send the changes through the data values' write path (an empty value deletes)."""
-    from doha.aggregate.datavalues import CREATE_AND_UPDATE, ValueRow, apply_values
-
-    changes = [*to_write, *((e, ou, p, "") for e, ou, p in to_delete)]
-    unit_ids = sorted({ou for _e, ou, _p, _v in changes})
-    units = OrgUnit.objects.in_bulk(unit_ids)
-    rows = [
-        ValueRow(data_element=element, period=period, org_unit=units[ou], value=text)
-        for element, ou, period, text in changes
-    ]
-    elements = list({e.pk: e for e, _ou, _p, _v in changes}.values())
-    with transaction.atomic():
-        _assign(elements, unit_ids)
-        result = apply_values(
-            SystemWriter(STORED_BY),
-            rows,
-            strategy=CREATE_AND_UPDATE,
-            atomic=True,
-            stored_by=STORED_BY,
-        )
-        if dry_run or not result.ok:
-            transaction.set_rollback(True)
-    return [f"{c.object}: {c.value}" for c in result.conflicts]
+    return write_computed(
+        summary,
+        elements,
+        wanted,
+        months,
+        unit_ids,
+        stored_by=STORED_BY,
+        dry_run=dry_run,
+        keep_zero=keep_zero,
+    )
 
 
 def recompute_for(org_unit, date, until=None) -> ActivitySummary:

@@ -204,7 +204,7 @@ def fill(route: Route, clerk, network) -> tuple[dict, object | None]:
     """kwargs for ``reverse`` and the object they point at (None: dummy values)."""
     model = route.model
     obj = None
-    if model is not None and any(p in route.params for p in ("uid", "pk", "id", "code")):
+    if model is not None and any(p in route.params for p in ("uid", "pk", "id", "code", "serial")):
         hidden, scoped = outside(model, clerk)
         obj = hidden.order_by("pk").first() if scoped else None
     kwargs = {}
@@ -217,7 +217,7 @@ def fill(route: Route, clerk, network) -> tuple[dict, object | None]:
             kwargs[param] = 1
         elif obj is not None and hasattr(obj, param):
             kwargs[param] = getattr(obj, param)
-        elif param in ("pk", "id", "content_type_id"):
+        elif param in ("pk", "id", "content_type_id", "serial"):
             kwargs[param] = DUMMY_PK
         elif param == "object_id":
             kwargs[param] = str(DUMMY_PK)

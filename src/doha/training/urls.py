@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doha.training import views
+from doha.training import views, views_certificates
 
 app_name = "training"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("import/enrolments/", views.EnrolmentImportView.as_view(), name="import_enrolments"),
     path("enrolments/<int:pk>/result/", views.ResultView.as_view(), name="result"),
     path("enrolments/<int:pk>/certificate/", views.CertificateView.as_view(), name="certificate"),
+    path(
+        "certificates/",
+        views_certificates.CertificateListView.as_view(),
+        name="certificate_list",
+    ),
     path("certificates/<int:pk>/revoke/", views.RevokeView.as_view(), name="revoke"),
     path("<str:uid>/", views.CourseDetailView.as_view(), name="detail"),
     path("<str:uid>/edit/", views.CourseEditView.as_view(), name="edit"),

@@ -87,6 +87,7 @@ def navigation(request):
                 (Rotation, _("Rotations"), "rotations:list", "rotations"),
                 (Rotation, _("Who is where"), "rotations:timeline", "timeline"),
                 (Course, _("Training"), "training:list", "training"),
+                (Course, _("Certificate register"), "training:certificate_list", "certificates"),
                 (Consultation, _("Remote consultations"), "telehealth:list", "telehealth"),
                 (Consultation, _("Consultation figures"), "telehealth:figures", "figures"),
                 (Consultation, _("Tele-education"), "telehealth:session_list", "sessions"),

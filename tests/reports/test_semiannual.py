@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Mm, Pt
 from openpyxl import load_workbook
 
@@ -233,6 +234,11 @@ def test_facility_table_equals_run_query(built, network, users):
     ).value(uid("IND_HEALTH_RECORD_COVERAGE"), ou=network.tyt_tien_du.uid)
     row = next(r for r in communes.rows if r.cells[0].text == network.tyt_tien_du.name)
     assert row.cells[3].text == format_percent(coverage, 1)
+    # Figures stand right, percentages and changes written as text included; names left.
+    assert [p.alignment for p in (row.cells[0].paragraphs[0], row.cells[3].paragraphs[0])] == [
+        WD_ALIGN_PARAGRAPH.LEFT,
+        WD_ALIGN_PARAGRAPH.RIGHT,
+    ]
     # Nothing of Thái Nguyên.
     assert network.phu_binh.name not in body_text(doc)
     assert all(

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -295,6 +296,18 @@ def _field(paragraph, instruction: str):
     return paragraph
 
 
+# A figure already written as text: "47,9%", "+26,8", "giảm 42,4%", "750.000.000 đ", "–".
+_FIGURE_TEXT = re.compile(r"^(?:[^\W\d_]{1,5} )?[+\-−]?\d[\d.]*(?:,\d+)?(?: ?%| đ)?$|^[–—-]$")
+
+
+def _is_figure(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if value is None or isinstance(value, int | float | Decimal):
+        return True
+    return isinstance(value, str) and bool(_FIGURE_TEXT.match(value.strip()))
+
+
 def _cell_text(value) -> str:
     if value is None or value == "":
         return "–"
@@ -538,10 +551,8 @@ class DecreeDocument:
             is_total = bool(total) and index == len(all_rows)
             cells = []
             for value, twip in zip(values, twips, strict=False):
-                numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-                cells.append(
-                    cell(_cell_text(value), twip, is_total, "right" if numeric else "left")
-                )
+                align = "right" if _is_figure(value) else "left"
+                cells.append(cell(_cell_text(value), twip, is_total, align))
             parts.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(cells) + "</w:tr>")
         parts.append("</w:tbl>")
         element = parse_xml("".join(parts))

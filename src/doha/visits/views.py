@@ -420,11 +420,14 @@ class ActionFormView(ScopedViewMixin, TemplateView):
     model = FollowUpAction
     template_name = "visits/action_form.html"
 
-    def get_visit(self):
-        raise NotImplementedError
-
     def get_instance(self):
-        raise NotImplementedError
+        """The action being edited (the create view makes a new one)."""
+        if not hasattr(self, "_instance"):
+            self._instance = self.get_object("change")
+        return self._instance
+
+    def get_visit(self):
+        return self.get_instance().visit
 
     def get_form(self, data=None):
         visit = self.get_visit()
@@ -488,14 +491,6 @@ class ActionCreateView(ActionFormView):
 
 class ActionEditView(ActionFormView):
     action = "change"
-
-    def get_instance(self):
-        if not hasattr(self, "_instance"):
-            self._instance = self.get_object("change")
-        return self._instance
-
-    def get_visit(self):
-        return self.get_instance().visit
 
 
 class ActionEvidenceView(ScopedViewMixin, TemplateView):

@@ -41,6 +41,8 @@ def client():
 
 @pytest.fixture
 def ward_tien_du(db):
+    if not AdminUnit.objects.exists():  # emptied by a transactional test
+        load_admin_units(["bacninh", "thainguyen"])
     return AdminUnit.objects.get(edition=AdminEdition.CURRENT, code="09319")
 
 
@@ -138,6 +140,17 @@ def users(request, network):
     if "shared_world" in request.fixturenames:
         return fetch_users()
     return build_users(network)
+
+
+@pytest.fixture(scope="module")
+def restore_admin_units(django_db_blocker):
+    """For modules of transactional tests: such a test empties every table when it ends, so
+    the administrative units the session loaded (``django_db_setup``) are put back after
+    the module, for the tests that follow (``ward_tien_du`` puts them back between tests)."""
+    yield
+    with django_db_blocker.unblock():
+        if not AdminUnit.objects.exists():
+            load_admin_units(["bacninh", "thainguyen"])
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from doha.orgunits.adminunits import load_admin_units
 from doha.orgunits.models import FacilityType
 from doha.vaccines import coldchain, stock
 from doha.vaccines.models import (
@@ -37,20 +36,14 @@ from doha.vaccines.models import (
 )
 from tests.factories import OrgUnitFactory
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks are proved on PostgreSQL"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks are proved on PostgreSQL"
+    ),
+    pytest.mark.usefixtures("restore_admin_units"),
+]
 
 THREADS = 24
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_admin_units(django_db_blocker):
-    """A transactional test empties every table when it ends: put back the administrative
-    units the session loaded (tests/conftest.py) for the tests that follow."""
-    yield
-    with django_db_blocker.unblock():
-        load_admin_units(["bacninh", "thainguyen"])
 
 
 @pytest.fixture

@@ -28,7 +28,10 @@ same statement), in the unique key's order. When some values already exist (the 
 thousand values of the file are looked up to tell), the table is joined with the stored values
 first to classify creates, updates, deletes and unchanged values, and only the rows that change
 are written, again set-wise: a re-import of the same file reads the stored values once and
-writes nothing.
+writes nothing. A big CSV or JSON file of new values, imported outside a transaction, is
+instead written while it is read (``streaming``: a ``COPY`` straight into the value table on
+a second connection, committed once the whole file is checked), which steps aside for the
+set-wise path whenever it meets a value that is not a plain creation.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from doha.aggregate import streaming
 from doha.aggregate.models import (
     DEFAULT_OPTION_COMBO_UID,
     AuditType,
@@ -667,6 +671,10 @@ class _Checker:
         self.unit_sets: dict[int, frozenset[int]] = {}
         # key (de, period, ou, coc, aoc) -> the tuple written
         self.prepared: dict[tuple, tuple] = {}
+        # While a ``streaming.StreamingWriter`` waits for them: every tuple taken, in order
+        # (a list), and the writer's hand-over, called by the fast lane between chunks.
+        self.pending: list[tuple] | None = None
+        self.flush = None
         # the fast lane's numbers of the distinct sets of reported data sets
         self._reported_numbers: dict[frozenset[int], int] = {}
         self._reported_sets: list[frozenset[int]] = []
@@ -823,7 +831,7 @@ class _Checker:
         if key in self.prepared:
             # The same value twice in one file: the last one is kept, as DHIS2 would end up.
             s.ignored += 1
-        self.prepared[key] = (
+        taken = self.prepared[key] = (
             de_id,
             period[0],
             period[1],
@@ -839,6 +847,8 @@ class _Checker:
             row.follow_up,
             stored_by,
         )
+        if self.pending is not None:
+            self.pending.append(taken)
         return None
 
     # -- the fast lane of file imports ------------------------------------------------------
@@ -977,17 +987,36 @@ def apply_values(
     summary.strategy, summary.dry_run, summary.atomic = strategy, dry_run, atomic
     checker = _Checker(user, summary, strategy, stored_by)
     check_into = getattr(rows, "check_into", None)
+    writer = None
     if check_into is not None:
-        # A file's rows (``formats``): resolved and checked in one pass, the fast lane.
-        check_into(checker)
+        # A file's rows (``formats``): resolved and checked in one pass, the fast lane;
+        # a big file of new values is written meanwhile (``streaming``).
+        if streaming.eligible(strategy, dry_run):
+            writer = streaming.StreamingWriter(checker, timezone.now())
+        try:
+            check_into(checker)
+        except BaseException:
+            if writer is not None:
+                writer.abandon("the import failed")
+            raise
     else:
         check = checker.check
         for position, row in enumerate(rows):
             summary.total += 1
             check(row, position if row.index is None else row.index)
     if summary.aborted or (summary.has_conflicts and atomic):
+        if writer is not None:
+            writer.abandon("conflicts")
         return summary.abort()
     prepared = checker.prepared
+    if writer is not None and writer.finish(checker.username):
+        keys = {(t[_DE], t[_OU], t[_START]) for t in prepared.values()}
+        # Queued before the commit and sent again after it (``streaming``'s docstring).
+        values_changed.send(sender=DataValue, keys=keys)
+        writer.commit()
+        summary.imported += len(prepared)
+        values_changed.send(sender=DataValue, keys=keys)
+        return summary.finish()
     if prepared:
         now = timezone.now()
         with transaction.atomic():

@@ -47,7 +47,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from doha.aggregate import datavalues
+from doha.aggregate import datavalues, streaming
 from doha.aggregate.models import (
     Category,
     CategoryComboMembership,
@@ -1201,6 +1201,11 @@ class Resolver:
             return
         resolved, check = self._resolved, checker.check
         prepared = checker.prepared
+        # A ``streaming.StreamingWriter`` is handed the values taken, chunk by chunk.
+        pending = checker.pending
+        push = pending.append if pending is not None else None
+        if checker.flush is not None:
+            raw_rows = streaming.chunked(raw_rows, checker.flush)
         # Values the fast lane stores are counted at the end: those it took, and how many
         # of them named a key stored already (the same value twice in one file is ignored,
         # the last one kept; ``check`` counts its own).
@@ -1317,7 +1322,7 @@ class Resolver:
                     slow(r)
                     continue
             ou_id = unit[0]
-            prepared[(cell[0], cell[1], ou_id, cell[5], cell[6])] = (
+            prepared[(cell[0], cell[1], ou_id, cell[5], cell[6])] = taken_row = (
                 cell[0],
                 cell[1],
                 cell[2],
@@ -1333,6 +1338,8 @@ class Resolver:
                 follow,
                 stored_by,
             )
+            if push is not None:
+                push(taken_row)
             taken += 1
         s.total += taken
         s.ignored += taken - (len(prepared) - start - grown_by_slow)

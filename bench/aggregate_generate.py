@@ -50,6 +50,7 @@ from doha.aggregate.models import (  # noqa: E402
 )
 from doha.aggregate.periods import Period, parse_period  # noqa: E402
 from doha.aggregate.services import default_combo, default_option_combo  # noqa: E402
+from doha.aggregate.streaming import VALUE_COLUMNS  # noqa: E402
 from doha.analytics import rollup  # noqa: E402
 from doha.analytics.rollup_models import SubtreeRollup, UnitRollup  # noqa: E402
 from doha.core.text import collation_key  # noqa: E402
@@ -360,24 +361,7 @@ def block_values(block, units_by_kind, months_total):
     return out
 
 
-COLUMNS = (
-    "data_element_id",
-    "period",
-    "period_type",
-    "start_date",
-    "end_date",
-    "org_unit_id",
-    "category_option_combo_id",
-    "attribute_option_combo_id",
-    "value",
-    "numeric_value",
-    "stored_by",
-    "comment",
-    "follow_up",
-    "deleted",
-    "created",
-    "last_updated",
-)
+COLUMNS = VALUE_COLUMNS
 
 
 def _constraints_and_indexes(table: str):

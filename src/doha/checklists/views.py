@@ -33,9 +33,14 @@ from doha.checklists.models import (
     TemplateStatus,
     may_edit_templates,
 )
-from doha.core.tabular import export_response
 from doha.core.text import format_number
-from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
+from doha.core.views import (
+    ColumnExportMixin,
+    ObjectFormView,
+    ObjectListView,
+    ScopedViewMixin,
+    _add_errors,
+)
 from doha.visits.models import Visit
 
 
@@ -350,7 +355,7 @@ def _fill_row(f):
     ]
 
 
-class FillListView(ObjectListView):
+class FillListView(ColumnExportMixin, ObjectListView):
     model = ChecklistFill
     filterset_class = FillFilterSet
     template_name = "checklists/fill_list.html"
@@ -363,24 +368,12 @@ class FillListView(ObjectListView):
             .order_by("-date", "-pk")
         )
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = FillFilterSet(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            return export_response(
-                [str(label) for label, _w in FILL_COLUMNS],
-                (_fill_row(f) for f in qs),
-                fmt,
-                "bang-kiem-da-dien",
-                sheet_title=_("Checklist fills"),
-                widths=[w for _l, w in FILL_COLUMNS],
-            )
-        return super().get(request, *args, **kwargs)
+    columns = FILL_COLUMNS
+    export_filename = "bang-kiem-da-dien"
+    sheet_title = gettext_lazy("Checklist fills")
+
+    def export_row(self, fill):
+        return _fill_row(fill)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

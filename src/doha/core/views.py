@@ -7,7 +7,7 @@ an action the user's role does not grant is a 403.
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from doha.core.scope import can
+from doha.core.tabular import export_response
 
 
 class ScopedViewMixin(LoginRequiredMixin):
@@ -39,9 +40,36 @@ class ScopedViewMixin(LoginRequiredMixin):
         return can(self.request.user, self.model, action)
 
 
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
 class ObjectListView(ScopedViewMixin, TemplateView):
+    """A filtered, paged list. A list that downloads (``?export=xlsx`` or ``csv``) names its
+    ``export_formats`` and builds the file in ``export`` from ``export_queryset``: the
+    page's filters over what the user may export; a role without "export" gets a 403."""
+
     filterset_class = None
     paginate_by = 50
+    export_formats: tuple[str, ...] = ()
+
+    def get(self, request, *args, **kwargs):
+        fmt = request.GET.get("export")
+        if fmt and fmt in self.export_formats:
+            if not self.user_can("export"):
+                raise PermissionDenied(_("Your role does not allow this action."))
+            return self.export(self.export_queryset(), fmt)
+        return super().get(request, *args, **kwargs)
+
+    def export_queryset(self):
+        """What the export holds: the list's filters (none when they are not valid) over
+        the objects the user may export."""
+        filterset = self.filterset_class(
+            self.request.GET, queryset=self.get_queryset("export"), request=self.request
+        )
+        return filterset.qs if filterset.is_valid() else filterset.queryset.none()
+
+    def export(self, queryset, fmt):
+        raise ImproperlyConfigured(f"{type(self).__name__} lists export_formats: define export().")
 
     def get_filterset(self):
         return self.filterset_class(
@@ -113,3 +141,26 @@ def _add_errors(form, exc: ValidationError, fields: dict[str, str] | None = None
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class ColumnExportMixin:
+    """For an ``ObjectListView`` whose export is one row per object in fixed columns:
+    ``columns`` [(label, width)], ``export_row(obj)``, ``export_filename``, ``sheet_title``."""
+
+    export_formats = EXPORT_FORMATS
+    columns: list[tuple[object, int]] = []
+    export_filename = "export"
+    sheet_title = ""
+
+    def export_row(self, obj) -> list:
+        raise ImproperlyConfigured(f"{type(self).__name__} must define export_row().")
+
+    def export(self, queryset, fmt):
+        return export_response(
+            [str(label) for label, _w in self.columns],
+            (self.export_row(obj) for obj in queryset),
+            fmt,
+            self.export_filename,
+            sheet_title=str(self.sheet_title),
+            widths=[w for _l, w in self.columns],
+        )

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import redirect
@@ -7,8 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
-from doha.core.tabular import export_response
-from doha.core.views import ObjectListView, ScopedViewMixin, _add_errors
+from doha.core.views import ColumnExportMixin, ObjectListView, ScopedViewMixin, _add_errors
 from doha.donations import services
 from doha.donations.filters import DonationFilterSet
 from doha.donations.forms import DonationForm, ItemFormSet
@@ -42,7 +41,7 @@ def _row(d):
     ]
 
 
-class DonationListView(ObjectListView):
+class DonationListView(ColumnExportMixin, ObjectListView):
     model = Donation
     filterset_class = DonationFilterSet
     template_name = "donations/donation_list.html"
@@ -55,24 +54,12 @@ class DonationListView(ObjectListView):
             .order_by("-date", "-pk")
         )
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = DonationFilterSet(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            return export_response(
-                [str(label) for label, _w in COLUMNS],
-                (_row(d) for d in qs),
-                fmt,
-                "tai-tro",
-                sheet_title=_("Donations"),
-                widths=[w for _l, w in COLUMNS],
-            )
-        return super().get(request, *args, **kwargs)
+    columns = COLUMNS
+    export_filename = "tai-tro"
+    sheet_title = gettext_lazy("Donations")
+
+    def export_row(self, donation):
+        return _row(donation)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

@@ -1,7 +1,7 @@
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from doha.core.tabular import export_response
-from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
+from doha.core.views import (
+    EXPORT_FORMATS,
+    ObjectFormView,
+    ObjectListView,
+    ScopedViewMixin,
+    _add_errors,
+)
 from doha.orgunits.models import OrgUnit
 from doha.rotations import services
 from doha.rotations.filters import RotationFilterSet
@@ -78,25 +84,17 @@ class RotationListView(ObjectListView):
             .order_by("-start", "pk")
         )
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = RotationFilterSet(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            qs = qs.prefetch_related("techniques")
-            return export_response(
-                [str(label) for label, _w in EXPORT_COLUMNS],
-                export_rows(qs),
-                fmt,
-                "luan-phien-biet-phai",
-                sheet_title=_("Rotations"),
-                widths=[w for _l, w in EXPORT_COLUMNS],
-            )
-        return super().get(request, *args, **kwargs)
+    export_formats = EXPORT_FORMATS
+
+    def export(self, queryset, fmt):
+        return export_response(
+            [str(label) for label, _w in EXPORT_COLUMNS],
+            export_rows(queryset.prefetch_related("techniques")),
+            fmt,
+            "luan-phien-biet-phai",
+            sheet_title=_("Rotations"),
+            widths=[w for _l, w in EXPORT_COLUMNS],
+        )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

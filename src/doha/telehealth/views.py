@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -7,8 +7,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
-from doha.core.tabular import export_response
-from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
+from doha.core.views import (
+    ColumnExportMixin,
+    ObjectFormView,
+    ObjectListView,
+    ScopedViewMixin,
+    _add_errors,
+)
 from doha.rotations.tabular_import import ImportView
 from doha.telehealth import services
 from doha.telehealth.filters import ConsultationFilterSet, SessionFilterSet
@@ -62,33 +67,7 @@ def _consultation_row(c):
     ]
 
 
-class ExportMixin:
-    """``?export=xlsx`` (or csv) downloads the filtered list, within the export scope."""
-
-    def export_rows(self, queryset):
-        raise ImproperlyConfigured(f"{type(self).__name__} must define export_rows()")
-
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = self.filterset_class(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            return export_response(
-                [str(label) for label, _w in self.columns],
-                (self.export_row(o) for o in qs),
-                fmt,
-                self.export_filename,
-                sheet_title=str(self.sheet_title),
-                widths=[w for _l, w in self.columns],
-            )
-        return super().get(request, *args, **kwargs)
-
-
-class ConsultationListView(ExportMixin, ObjectListView):
+class ConsultationListView(ColumnExportMixin, ObjectListView):
     model = Consultation
     filterset_class = ConsultationFilterSet
     template_name = "telehealth/consultation_list.html"
@@ -222,7 +201,7 @@ SESSION_COLUMNS = [
 ]
 
 
-class SessionListView(ExportMixin, ObjectListView):
+class SessionListView(ColumnExportMixin, ObjectListView):
     model = TeleEducationSession
     filterset_class = SessionFilterSet
     template_name = "telehealth/session_list.html"

@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
+from doha.core.views import (
+    EXPORT_FORMATS,
+    ObjectFormView,
+    ObjectListView,
+    ScopedViewMixin,
+    _add_errors,
+)
 from doha.rotations.tabular_import import ImportView
 from doha.training import services, signing
 from doha.training.certificates import certificate_filename, render_certificate
@@ -34,17 +40,10 @@ class CourseListView(ObjectListView):
             super().get_queryset(action).select_related("organiser", "programme")
         ).order_by("-start_date", "-pk")
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = CourseFilterSet(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            return export_courses(qs, fmt)
-        return super().get(request, *args, **kwargs)
+    export_formats = EXPORT_FORMATS
+
+    def export(self, queryset, fmt):
+        return export_courses(queryset, fmt)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

@@ -2,14 +2,12 @@
 the same list over REST. Names are shown in full, as in the people register; exports are
 logged as access to the holders' personal data (Decree 13/2023/NĐ-CP)."""
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from doha.core import privacy
-from doha.core.tabular import export_response
-from doha.core.views import ObjectListView
+from doha.core.views import ColumnExportMixin, ObjectListView
 from doha.people.models import HealthWorker
 from doha.training import services, signing
 from doha.training.certificates import verification_url
@@ -63,7 +61,7 @@ def _row(c: Certificate) -> list:
     ]
 
 
-class CertificateListView(ObjectListView):
+class CertificateListView(ColumnExportMixin, ObjectListView):
     model = Certificate
     filterset_class = CertificateFilterSet
     template_name = "training/certificate_list.html"
@@ -71,29 +69,20 @@ class CertificateListView(ObjectListView):
     def get_queryset(self, action=None):
         return register_queryset(super().get_queryset(action))
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = CertificateFilterSet(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            privacy.log_export(
-                HealthWorker.objects.filter(pk__in=qs.values("enrolment__worker")),
-                request.user,
-                fmt,
-            )
-            return export_response(
-                [str(label) for label, _w in COLUMNS],
-                (_row(c) for c in qs),
-                fmt,
-                "chung-chi",
-                sheet_title=_("Certificates"),
-                widths=[w for _l, w in COLUMNS],
-            )
-        return super().get(request, *args, **kwargs)
+    columns = COLUMNS
+    export_filename = "chung-chi"
+    sheet_title = gettext_lazy("Certificates")
+
+    def export_row(self, certificate):
+        return _row(certificate)
+
+    def export(self, queryset, fmt):
+        privacy.log_export(
+            HealthWorker.objects.filter(pk__in=queryset.values("enrolment__worker")),
+            self.request.user,
+            fmt,
+        )
+        return super().export(queryset, fmt)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

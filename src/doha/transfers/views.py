@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from doha.core.scope import can
-from doha.core.views import ObjectFormView, ObjectListView, ScopedViewMixin, _add_errors
+from doha.core.views import (
+    EXPORT_FORMATS,
+    ObjectFormView,
+    ObjectListView,
+    ScopedViewMixin,
+    _add_errors,
+)
 from doha.orgunits.models import TechnicalLevel
 from doha.programmes.models import NeedsSurvey, NeedStatus, TechniqueNeed
 from doha.transfers import matching, services
@@ -55,16 +61,12 @@ class TransferListView(ObjectListView):
             .select_related("technique__specialty", "provider", "recipient", "programme")
         ).order_by("-state_date", "-pk")
 
+    export_formats = EXPORT_FORMATS
+
+    def export(self, queryset, fmt):
+        return export_response(queryset, fmt)
+
     def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = TechniqueTransferFilterSet(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            return export_response(qs, fmt)
         if request.htmx and request.GET.get("partial") == "rows":
             self.template_name = "transfers/_transfer_rows.html"
         return super().get(request, *args, **kwargs)

@@ -40,8 +40,7 @@ from doha.analytics.models import (
     Operator,
     ValidationRule,
 )
-from doha.core.tabular import export_response
-from doha.core.views import ObjectListView, ScopedViewMixin, _add_errors
+from doha.core.views import ColumnExportMixin, ObjectListView, ScopedViewMixin, _add_errors
 from doha.orgunits.models import OrgUnit
 
 NAV = "metadata"
@@ -51,7 +50,7 @@ def _label(choices, value):
     return str(dict(choices.choices).get(value, value)) if value else ""
 
 
-class MetadataListView(ObjectListView):
+class MetadataListView(ColumnExportMixin, ObjectListView):
     """A metadata list: search, filters, paging, export; rows built by ``row``."""
 
     template_name = "aggregate/metadata_list.html"
@@ -72,24 +71,16 @@ class MetadataListView(ObjectListView):
         """The cells shown on the page (the first links to the object)."""
         return self.row(obj)[1 : len(self.table_columns) + 1]
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in {"xlsx", "csv"}:
-            if not self.user_can("export"):
-                raise PermissionDenied(_("Your role does not allow this action."))
-            filterset = self.filterset_class(
-                request.GET, queryset=self.get_queryset("export"), request=request
-            )
-            qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-            return export_response(
-                [str(label) for label, _w in self.columns],
-                (self.row(obj) for obj in qs),
-                fmt,
-                self.export_name,
-                sheet_title=str(self.title),
-                widths=[w for _l, w in self.columns],
-            )
-        return super().get(request, *args, **kwargs)
+    def export_row(self, obj) -> list:
+        return self.row(obj)
+
+    @property
+    def export_filename(self):
+        return self.export_name
+
+    @property
+    def sheet_title(self):
+        return self.title
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

@@ -242,3 +242,18 @@ def test_a_small_file_is_not_streamed(monkeypatch, writers, users, agg, network)
     summary = import_file(users.doh, _json(_month(agg, network)), "json")
     assert summary.imported == 8 and writers[0].state == "waiting"
     assert DataValueAudit.objects.count() == 8
+
+
+def test_without_a_second_connection_the_set_wise_path_writes(
+    monkeypatch, writers, users, agg, network
+):
+    """The server refuses another connection (its limit reached): the import still works."""
+
+    def refuse(**params):
+        raise connection.Database.OperationalError("too many clients already")
+
+    monkeypatch.setattr(connection.Database, "connect", refuse)
+    summary = import_file(users.doh, _json(_month(agg, network)), "json")
+    assert writers[0].state == "off" and writers[0].reason == "no second connection"
+    assert summary.status == "SUCCESS" and summary.imported == 8
+    assert DataValue.objects.count() == 8 and DataValueAudit.objects.count() == 8

@@ -212,8 +212,14 @@ class StreamingWriter:
             self.state, self.reason = "off", "values stored already"
             return
         # A connection of its own, with the same parameters (not from a pool: it is
-        # closed when the import ends).
-        conn = connection.Database.connect(**connection.get_connection_params())
+        # closed when the import ends). Without one (the server's connection limit, say)
+        # the set-wise path writes the file on the request's own connection.
+        try:
+            conn = connection.Database.connect(**connection.get_connection_params())
+        except connection.Database.OperationalError as exc:
+            logger.warning("Streaming import not started: no second connection (%s)", exc)
+            self.state, self.reason = "off", "no second connection"
+            return
         try:
             conn.autocommit = False
             cursor = conn.cursor()

@@ -102,11 +102,14 @@ import re, sys, time
 import django
 django.setup()
 from django.db import connection
+from doha.aggregate import streaming
 from doha.aggregate.formats import import_file
 from doha.aggregate.models import DataValue
 from doha.users.models import User
 
 wait = sys.argv[1] == "wait"
+if sys.argv[2] == "set-wise":
+    streaming.eligible = lambda *args: False
 state = {"reported": False}
 INSERT = re.compile(r'INSERT INTO\\s+"?aggregate_datavalue"?\\s*\\(', re.IGNORECASE)
 
@@ -115,11 +118,22 @@ def report_first_insert(execute, sql, params, many, context):
     if wait and not state["reported"] and INSERT.search(sql):
         state["reported"] = True
         # Seen from inside the import's transaction: the first rows are written.
-        print("written", DataValue.objects.count(), flush=True)
+        print("written", DataValue.objects.count(), "set-wise", flush=True)
         time.sleep(600)
     return result
 
 connection.execute_wrappers.append(report_first_insert)
+flush = streaming.StreamingWriter.flush
+
+def report_first_streamed(self):
+    flush(self)
+    if wait and not state["reported"] and self.streamed:
+        state["reported"] = True
+        # Sent into the COPY of the streaming connection's open transaction.
+        print("written", self.streamed, "streamed", flush=True)
+        time.sleep(600)
+
+streaming.StreamingWriter.flush = report_first_streamed
 rows = ["dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value"]
 for month in range(1, 13):
     for ou in range(40):
@@ -315,13 +329,18 @@ def test_backup_refuses_a_directory_that_is_not_empty(backed_up):
     assert refused.returncode != 0 and "not empty" in refused.stderr
 
 
-def test_killed_import_leaves_no_partial_batch(databases, tmp_path):
+@pytest.mark.parametrize("path", ["set-wise", "streamed"])
+def test_killed_import_leaves_no_partial_batch(databases, tmp_path, path):
+    """Killed while its values are being written (by the set-wise INSERT, or streamed into
+    a COPY on PostgreSQL: ``doha.aggregate.streaming``), an import leaves nothing."""
+    if path == "streamed" and databases.engine != "postgresql":
+        pytest.skip("values are streamed on PostgreSQL only")
     url = databases.migrated()
     env = env_for(url, tmp_path)
     run(env, "-c", CRASH_WORLD)
     before = digests(url, tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-c", CRASH_IMPORT, "wait"],
+        [sys.executable, "-c", CRASH_IMPORT, "wait", path],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -332,6 +351,7 @@ def test_killed_import_leaves_no_partial_batch(databases, tmp_path):
         line = proc.stdout.readline()
         assert line.startswith("written"), line + proc.stderr.read()
         written = int(line.split()[1])
+        assert line.split()[2] == path
         print(f"killed the import after {written} of {CSV_ROWS} values were written")
         assert 0 < written <= CSV_ROWS  # rows of the batch are in the open transaction
         os.kill(proc.pid, signal.SIGKILL)
@@ -346,5 +366,5 @@ def test_killed_import_leaves_no_partial_batch(databases, tmp_path):
     assert after == before  # not a row of the batch, anywhere
 
     # The same file, not interrupted, imports completely: the kill is what stopped it.
-    done = run(env, "-c", CRASH_IMPORT, "go").stdout.split()
+    done = run(env, "-c", CRASH_IMPORT, "go", path).stdout.split()
     assert done == ["done", "SUCCESS", str(CSV_ROWS)]

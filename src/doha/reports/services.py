@@ -18,10 +18,11 @@ import datetime
 import importlib
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db import close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -131,11 +132,32 @@ def _thread_main(version_pk: int) -> None:
 
 def _progress(version_pk: int):
     def report_progress(percent: int, message: str = "") -> None:
-        ReportVersion.objects.filter(pk=version_pk).update(
-            progress=max(0, min(int(percent), 99)), message=str(message)[:300]
-        )
+        try:
+            ReportVersion.objects.filter(pk=version_pk).update(
+                progress=max(0, min(int(percent), 99)), message=str(message)[:300]
+            )
+        except OperationalError as exc:
+            # A progress line is not worth the report: when the database is busy at that
+            # instant (SQLite locks a table a page is reading), the line is skipped.
+            logger.info("report version %s: progress not saved (%s)", version_pk, exc)
 
     return report_progress
+
+
+def _save_finished(version: ReportVersion, **kwargs) -> None:
+    """Save the finished version, trying again for a few seconds while the database is
+    busy (SQLite) rather than leaving it running."""
+    for attempt in range(_SAVE_ATTEMPTS):
+        try:
+            version.save(**kwargs)
+            return
+        except OperationalError:
+            if attempt == _SAVE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.25 * (attempt + 1))
+
+
+_SAVE_ATTEMPTS = 8
 
 
 def run_version(version_pk: int, pdf: bool | None = None) -> ReportVersion:
@@ -169,7 +191,9 @@ def run_version(version_pk: int, pdf: bool | None = None) -> ReportVersion:
             version.error = f"{type(exc).__name__}: {exc}"[:2000]
             version.message = _("Generation failed")
             version.finished = timezone.now()
-            version.save(update_fields=["status", "error", "message", "finished", "last_updated"])
+            _save_finished(
+                version, update_fields=["status", "error", "message", "finished", "last_updated"]
+            )
             return version
         version.docx = built.docx
         version.xlsx = built.xlsx
@@ -179,7 +203,7 @@ def run_version(version_pk: int, pdf: bool | None = None) -> ReportVersion:
         version.progress = 100
         version.message = _("Done")
         version.finished = timezone.now()
-        version.save()
+        _save_finished(version)
     return version
 
 
